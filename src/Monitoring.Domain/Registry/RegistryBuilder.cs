@@ -1,6 +1,8 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 
+using Monitoring.Domain.Configuration;
+
 namespace Monitoring.Domain.Registry;
 
 /// <summary>
@@ -124,10 +126,10 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
         var r = YamlMapReader.For(source, node, "emission factor");
         var carrier = r.Choice("carrier", Carriers, required: true);
         var kind = r.Choice("kind", FactorKinds, required: true);
-        var year = r.Integer("year", required: true, min: 1990, max: 2100);
+        var year = r.WholeNumber("year", required: true, min: 1990, max: 2100);
         var value = r.Number("value", required: true, min: 0);
-        var unit = r.String("unit", required: true);
-        var sourceText = r.String("source", required: true);
+        var unit = r.Scalar("unit", required: true);
+        var sourceText = r.Scalar("source", required: true);
         r.ReportUnknownKeys();
         if (carrier is not { } c || kind is not { } k || year is not { } y || value is not { } v || unit is null || sourceText is null)
         {
@@ -150,7 +152,7 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
         if (!allowed.Contains(k))
         {
             var names = FactorKinds.Where(p => allowed.Contains(p.Value)).Select(p => p.Key);
-            source.Report(r.Get("kind")!, $"emission factor: kind '{r.String("kind")}' does not apply to {c.ToName()} (expected one of: {string.Join(", ", names)})");
+            source.Report(r.Get("kind")!, $"emission factor: kind '{r.Scalar("kind")}' does not apply to {c.ToName()} (expected one of: {string.Join(", ", names)})");
             return;
         }
 
@@ -164,7 +166,7 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
         var duplicate = _factors.FirstOrDefault(f => f.Factor.Carrier == c && f.Factor.Kind == k && f.Factor.Year == y);
         if (duplicate.Factor is not null)
         {
-            source.Report(node, $"duplicate emission factor for {c.ToName()} {r.String("kind")} {y.ToString(CultureInfo.InvariantCulture)} (first defined at {duplicate.At})");
+            source.Report(node, $"duplicate emission factor for {c.ToName()} {r.Scalar("kind")} {y.ToString(CultureInfo.InvariantCulture)} (first defined at {duplicate.At})");
             return;
         }
 
@@ -186,8 +188,8 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
         var n2o = r.Number("n2o_kg_per_tj", required: true, min: 0);
         var densityKey = carrier == Carrier.NaturalGas ? "density_kg_per_nm3" : "density_kg_per_l";
         var density = r.Number(densityKey, min: 0, minExclusive: true);
-        var year = r.Integer("year", required: true, min: 1990, max: 2100);
-        var sourceText = r.String("source", required: true);
+        var year = r.WholeNumber("year", required: true, min: 1990, max: 2100);
+        var sourceText = r.Scalar("source", required: true);
         r.ReportUnknownKeys();
         if (carrier is not { } c || ncv is null || co2 is null || ch4 is null || n2o is null || year is null || sourceText is null)
         {
@@ -236,11 +238,11 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
             r.What = $"programme '{id}'";
         }
 
-        var name = r.String("name") ?? id;
+        var name = r.Scalar("name") ?? id;
         var ecosystems = r.IdList("ecosystems");
         var sites = r.IdList("sites", required: true);
-        var baselineYear = r.Integer("baseline_year", required: true, min: 1990, max: 2100);
-        var targetYear = r.Integer("target_year", required: true, min: 1990, max: 2100);
+        var baselineYear = r.WholeNumber("baseline_year", required: true, min: 1990, max: 2100);
+        var targetYear = r.WholeNumber("target_year", required: true, min: 1990, max: 2100);
         var targets = ReadTargets(r);
         r.ReportUnknownKeys();
         if (baselineYear is { } b && targetYear is { } t && t <= b)
@@ -290,15 +292,15 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
             r.What = $"project '{id}'";
         }
 
-        var name = r.String("name") ?? id;
+        var name = r.Scalar("name") ?? id;
         var site = r.Id("site", required: true);
         var meters = r.IdList("meters");
         var status = r.Choice("status", Statuses, required: true);
         var implementedOn = r.Date("implemented_on");
         var capex = r.Number("capex", required: true, min: 0);
-        var currency = r.String("currency") ?? "MAD";
+        var currency = r.Scalar("currency") ?? "MAD";
         var savings = ReadSavings(r);
-        var lifetime = r.Integer("lifetime_years", required: true, min: 1, max: 60);
+        var lifetime = r.WholeNumber("lifetime_years", required: true, min: 1, max: 60);
         var discountRate = r.Number("discount_rate", required: true, min: 0, max: 1);
         var risks = r.Sequence("risks").Select(n => ReadRisk(r, n)).OfType<ProjectRisk>().ToList();
         r.ReportUnknownKeys();
@@ -309,7 +311,7 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
 
         if (status is ProjectStatus.Implemented or ProjectStatus.Verified && implementedOn is null && !r.Has("implemented_on"))
         {
-            source.Report(r.Get("status")!, $"{r.What}: status '{r.String("status")}' needs 'implemented_on' (the date the measure took effect)");
+            source.Report(r.Get("status")!, $"{r.What}: status '{r.Scalar("status")}' needs 'implemented_on' (the date the measure took effect)");
             return;
         }
 
@@ -344,7 +346,7 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
     private static ProjectRisk? ReadRisk(YamlMapReader project, YamlNode node)
     {
         var r = YamlMapReader.For(project.Source, node, $"{project.What} risk");
-        var name = r.String("name", required: true);
+        var name = r.Scalar("name", required: true);
         if (name is not null)
         {
             r.What = $"{project.What} risk '{name}'";
@@ -352,7 +354,7 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
 
         var probability = r.Number("probability", required: true, min: 0, max: 1);
         var impact = r.Number("impact", required: true, min: 0);
-        var mitigation = r.String("mitigation");
+        var mitigation = r.Scalar("mitigation");
         r.ReportUnknownKeys();
         return name is null || probability is null || impact is null ? null : new ProjectRisk(name, probability.Value, impact.Value, mitigation);
     }

@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
+using Monitoring.Domain.Configuration;
+
 namespace Monitoring.Domain.Registry;
 
 /// <summary>A site as read, with where its meters were defined (for errors found after reading).</summary>
@@ -31,9 +33,9 @@ internal static partial class SiteReader
             r.What = $"site '{id}'";
         }
 
-        var name = r.String("name") ?? id;
+        var name = r.Scalar("name") ?? id;
         var ecosystem = r.Id("ecosystem", required: true);
-        var region = r.String("region");
+        var region = r.Scalar("region");
         var timeZone = ReadTimeZone(r);
         var contractDemand = r.Number("contract_demand_kw", min: 0, minExclusive: true);
 
@@ -82,7 +84,7 @@ internal static partial class SiteReader
 
     private static TimeZoneInfo? ReadTimeZone(YamlMapReader site)
     {
-        var name = site.String("timezone") ?? DefaultTimeZone;
+        var name = site.Scalar("timezone") ?? DefaultTimeZone;
         // IANA ids only: they are what Grafana and InfluxQL's tz() understand.
         if (name.Contains('/', StringComparison.Ordinal) && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var zone))
         {
@@ -135,7 +137,7 @@ internal static partial class SiteReader
     private static (Line, YamlMapReader)? ReadLine(YamlMapReader site, YamlNode node)
     {
         var r = Child(site, node, "line", out var id);
-        var name = r.String("name") ?? id;
+        var name = r.Scalar("name") ?? id;
         r.ReportUnknownKeys();
         return id is null || name is null ? null : (new Line(id, name), r);
     }
@@ -143,7 +145,7 @@ internal static partial class SiteReader
     private static (Asset, YamlMapReader)? ReadAsset(YamlMapReader site, YamlNode node)
     {
         var r = Child(site, node, "asset", out var id);
-        var name = r.String("name") ?? id;
+        var name = r.Scalar("name") ?? id;
         var type = r.Id("type", required: true);
         var line = r.Id("line");
         r.ReportUnknownKeys();
@@ -153,10 +155,10 @@ internal static partial class SiteReader
     private static (ProductionCounter, YamlMapReader)? ReadProductionCounter(YamlMapReader site, YamlNode node)
     {
         var r = Child(site, node, "production counter", out var id);
-        var name = r.String("name") ?? id;
+        var name = r.Scalar("name") ?? id;
         var line = r.Id("line", required: true);
-        var field = r.String("field") ?? "units";
-        var unit = r.String("unit");
+        var field = r.Scalar("field") ?? "units";
+        var unit = r.Scalar("unit");
         var multiplier = r.Number("multiplier", min: 0, minExclusive: true) ?? 1;
         var rollover = r.Number("rollover", min: 0, minExclusive: true);
         r.ReportUnknownKeys();
@@ -179,7 +181,7 @@ internal static partial class SiteReader
     private static (Meter, YamlMapReader)? ReadMeter(YamlMapReader site, YamlNode node)
     {
         var r = Child(site, node, "meter", out var id);
-        var name = r.String("name") ?? id;
+        var name = r.Scalar("name") ?? id;
         var carrier = r.Choice("carrier", Carriers, required: true);
         var asset = r.Id("asset");
         var line = r.Id("line");
@@ -187,7 +189,7 @@ internal static partial class SiteReader
         var multiplier = r.Number("multiplier", min: 0, minExclusive: true) ?? 1;
         var ratedRate = r.Number("rated_rate", min: 0, minExclusive: true);
         var renewable = r.Boolean("renewable") ?? false;
-        var formulaText = r.String("formula");
+        var formulaText = r.Scalar("formula");
         VirtualMeterFormula? formula = null;
         IReadOnlyList<MeterField> fields = [];
         if (formulaText is not null)
@@ -269,14 +271,14 @@ internal static partial class SiteReader
     private static MeterField? ReadFieldMapping(YamlMapReader meter, YamlNode node, Carrier carrier, double meterMultiplier)
     {
         var r = YamlMapReader.For(meter.Source, node, $"{meter.What} field");
-        var name = r.String("name", required: true);
+        var name = r.Scalar("name", required: true);
         if (name is not null)
         {
             r.What = $"{meter.What} field '{name}'";
         }
 
         var kind = r.Choice("kind", Kinds);
-        var unitText = r.String("unit");
+        var unitText = r.Scalar("unit");
         var multiplier = r.Number("multiplier", min: 0, minExclusive: true);
         var rollover = r.Number("rollover", min: 0, minExclusive: true);
         r.ReportUnknownKeys();
@@ -500,7 +502,7 @@ internal static partial class SiteReader
     {
         var r = YamlMapReader.For(site.Source, node, $"{site.What} temperature");
         var meter = r.Id("meter", required: true);
-        var field = r.String("field") ?? "temperature_c";
+        var field = r.Scalar("field") ?? "temperature_c";
         r.ReportUnknownKeys();
         return meter is null ? null : new TemperatureSource(meter, field);
     }

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 
+
 namespace Monitoring.Domain.Registry;
 
 /// <summary>

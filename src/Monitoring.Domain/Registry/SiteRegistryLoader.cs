@@ -2,10 +2,12 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
+using Monitoring.Domain.Configuration;
+
 namespace Monitoring.Domain.Registry;
 
 /// <summary>The outcome of loading a registry: the registry when valid, otherwise every error found.</summary>
-public sealed record RegistryLoadResult(SiteRegistry? Registry, IReadOnlyList<RegistryError> Errors, IReadOnlyList<string> Files)
+public sealed record RegistryLoadResult(SiteRegistry? Registry, IReadOnlyList<ConfigurationError> Errors, IReadOnlyList<string> Files)
 {
     public bool IsValid => Registry is not null;
 }

@@ -1,3 +1,5 @@
+using Monitoring.Domain.Configuration;
+
 namespace Monitoring.Domain.Registry;
 
 /// <summary>

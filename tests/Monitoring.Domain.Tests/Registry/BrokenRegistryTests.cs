@@ -1,5 +1,7 @@
 using Monitoring.Domain.Registry;
 
+using Monitoring.Domain.Configuration;
+
 namespace Monitoring.Domain.Tests.Registry;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace Monitoring.Domain.Tests.Registry;
 /// </summary>
 public sealed class BrokenRegistryTests
 {
-    private static void AssertError(RegistryError error, string file, int line, int column, string message)
+    private static void AssertError(ConfigurationError error, string file, int line, int column, string message)
     {
         Assert.Equal(message, error.Message);
         Assert.Equal((file, line, column), (error.Location.File, error.Location.Line, error.Location.Column));

@@ -1,5 +1,6 @@
 using Monitoring.Domain.Registry;
 
+
 namespace Monitoring.Domain.Tests.Registry;
 
 /// <summary>The example registry shipped in config/ is what the demo, the simulators and the docs rely on.</summary>

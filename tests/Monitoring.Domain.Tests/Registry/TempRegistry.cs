@@ -1,5 +1,7 @@
 using Monitoring.Domain.Registry;
 
+using Monitoring.Domain.Configuration;
+
 namespace Monitoring.Domain.Tests.Registry;
 
 /// <summary>A registry folder in the temp directory, written file by file, removed afterwards.</summary>
@@ -37,7 +39,7 @@ internal sealed class TempRegistry : IDisposable
     public RegistryLoadResult Load() => SiteRegistryLoader.LoadDirectory(Directory);
 
     /// <summary>Loads and asserts that exactly one error was found; returns it.</summary>
-    public RegistryError SingleError()
+    public ConfigurationError SingleError()
     {
         var result = Load();
         Assert.Null(result.Registry);

@@ -1,5 +1,6 @@
 using Monitoring.Domain.Registry;
 
+
 namespace Monitoring.Domain.Tests.Registry;
 
 public sealed class VirtualMeterFormulaTests

@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 
-namespace Monitoring.Domain.Registry;
+namespace Monitoring.Domain.Configuration;
 
 /// <summary>Ids travel as line-protocol tag values and URL segments, so they are kept to a safe alphabet.</summary>
-internal static partial class IdRules
+public static partial class IdRules
 {
     public const int MaxLength = 64;
 

@@ -2,18 +2,18 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Monitoring.Domain.Registry;
+namespace Monitoring.Domain.Configuration;
 
 /// <summary>Collects every error of a load; nothing stops at the first one.</summary>
-internal sealed class Diagnostics
+public sealed class Diagnostics
 {
-    public List<RegistryError> Errors { get; } = [];
+    public List<ConfigurationError> Errors { get; } = [];
 
-    public void Report(SourceLocation at, string message) => Errors.Add(new RegistryError(at, message));
+    public void Report(SourceLocation at, string message) => Errors.Add(new ConfigurationError(at, message));
 }
 
 /// <summary>One YAML file being read: turns node marks into <see cref="SourceLocation"/>s.</summary>
-internal sealed class YamlSource(string path, Diagnostics diagnostics)
+public sealed class YamlSource(string path, Diagnostics diagnostics)
 {
     public string Path { get; } = path;
 
@@ -30,7 +30,7 @@ internal sealed class YamlSource(string path, Diagnostics diagnostics)
 /// Reads one YAML mapping with positions: typed getters report wrong types, missing required keys and,
 /// at the end, keys nobody asked for (typos), each with the file, line and column.
 /// </summary>
-internal sealed class YamlMapReader
+public sealed class YamlMapReader
 {
     private readonly YamlMappingNode? _map;
     private readonly HashSet<string> _readKeys = new(StringComparer.Ordinal);
@@ -79,7 +79,7 @@ internal sealed class YamlMapReader
 
     public bool Has(string key) => Get(key) is not null;
 
-    public string? String(string key, bool required = false)
+    public string? Scalar(string key, bool required = false)
     {
         var node = Get(key);
         if (node is null)
@@ -107,7 +107,7 @@ internal sealed class YamlMapReader
     /// <summary>An id or a reference to one; checked against <see cref="IdRules"/>.</summary>
     public string? Id(string key, bool required = false)
     {
-        var value = String(key, required);
+        var value = Scalar(key, required);
         if (value is null || IdRules.IsValidId(value))
         {
             return value;
@@ -119,7 +119,7 @@ internal sealed class YamlMapReader
 
     public double? Number(string key, bool required = false, double min = double.MinValue, double max = double.MaxValue, bool minExclusive = false)
     {
-        var text = String(key, required);
+        var text = Scalar(key, required);
         if (text is null)
         {
             return null;
@@ -141,9 +141,9 @@ internal sealed class YamlMapReader
         return value;
     }
 
-    public int? Integer(string key, bool required = false, int min = int.MinValue, int max = int.MaxValue)
+    public int? WholeNumber(string key, bool required = false, int min = int.MinValue, int max = int.MaxValue)
     {
-        var text = String(key, required);
+        var text = Scalar(key, required);
         if (text is null)
         {
             return null;
@@ -168,7 +168,7 @@ internal sealed class YamlMapReader
 
     public bool? Boolean(string key)
     {
-        var text = String(key);
+        var text = Scalar(key);
         switch (text)
         {
             case null: return null;
@@ -182,7 +182,7 @@ internal sealed class YamlMapReader
 
     public DateOnly? Date(string key, bool required = false)
     {
-        var text = String(key, required);
+        var text = Scalar(key, required);
         if (text is null)
         {
             return null;
@@ -201,7 +201,7 @@ internal sealed class YamlMapReader
     public T? Choice<T>(string key, IReadOnlyDictionary<string, T> allowed, bool required = false)
         where T : struct
     {
-        var text = String(key, required);
+        var text = Scalar(key, required);
         if (text is null)
         {
             return null;
