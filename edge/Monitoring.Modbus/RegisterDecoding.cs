@@ -63,7 +63,7 @@ public static class RegisterDecoder
             ModbusDataType.UInt32 => (uint)raw,
             ModbusDataType.Int64 => (long)raw,
             ModbusDataType.UInt64 => raw,
-            ModbusDataType.Float32 => BitConverter.UInt32BitsToSingle((uint)raw),
+            ModbusDataType.Float32 => ShortestDouble(BitConverter.UInt32BitsToSingle((uint)raw)),
             ModbusDataType.Float64 => BitConverter.UInt64BitsToDouble(raw),
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
@@ -114,6 +114,22 @@ public static class RegisterDecoder
         < -1 => (Math.Abs(-2 - encoded), true),
         _ => (Math.Abs(encoded), false),
     };
+
+    /// <summary>
+    /// The double a float32 register means: 0.92f widens to 0.92000001668930054, but the device meant 0.92,
+    /// the shortest decimal that round-trips the float.
+    /// </summary>
+    private static double ShortestDouble(float value)
+    {
+        if (!float.IsFinite(value))
+        {
+            return value;
+        }
+
+        Span<char> text = stackalloc char[32];
+        value.TryFormat(text, out var length, "R", System.Globalization.CultureInfo.InvariantCulture);
+        return double.Parse(text[..length], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private static bool IsSentinel(ulong raw, ModbusDataType type) => type switch
     {

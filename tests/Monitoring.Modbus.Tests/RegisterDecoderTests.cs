@@ -30,6 +30,14 @@ public sealed class RegisterDecoderTests
     }
 
     [Fact]
+    public void Float32_becomes_the_decimal_the_device_meant_not_its_binary_widening()
+    {
+        // 0.92f is 0x3F6B851F; widened naively it would print as 0.9200000166893005.
+        Assert.True(RegisterDecoder.TryDecode([0x3F6B, 0x851F], ModbusDataType.Float32, RegisterOrder.ABCD, true, out var value));
+        Assert.Equal(0.92, value);
+    }
+
+    [Fact]
     public void Negative_integers_keep_their_sign()
     {
         Assert.True(RegisterDecoder.TryDecode([0xFB2E], ModbusDataType.Int16, RegisterOrder.ABCD, true, out var int16));

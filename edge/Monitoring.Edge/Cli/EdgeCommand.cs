@@ -1,0 +1,200 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Monitoring.Edge.Configuration;
+using Monitoring.Edge.Polling;
+using Monitoring.Modbus;
+
+namespace Monitoring.Edge.Cli;
+
+/// <summary>The <c>monitoring-edge</c> command line.</summary>
+internal static class EdgeCommand
+{
+    public const int Ok = 0;
+    public const int DeviceFailure = 1;
+    public const int InvalidConfiguration = 2;
+
+    private static readonly string[] CheckTableHeader = ["field", "value", "unit", "raw registers", "group"];
+
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Edge agent: reads Modbus TCP meters and forwards their readings as line protocol.");
+        root.Subcommands.Add(CreateCheck());
+        root.Subcommands.Add(CreatePoll());
+        return root;
+    }
+
+    private static Option<FileInfo> ConfigOption() => new("--config", "-c")
+    {
+        Description = "The agent's YAML configuration file.",
+        Required = true,
+    };
+
+    private static Command CreateCheck()
+    {
+        var config = ConfigOption();
+        var check = new Command("check", "Validate the configuration, read every device once, print decoded values, raw registers and planned requests.");
+        check.Options.Add(config);
+        check.SetAction((parse, cancellationToken) => CheckAsync(
+            parse.GetValue(config)!.ToString(), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
+        return check;
+    }
+
+    private static Command CreatePoll()
+    {
+        var config = ConfigOption();
+        var once = new Option<bool>("--once") { Description = "Poll every group of every device once, then exit (non-zero if a device failed)." };
+        var poll = new Command("poll", "Poll the devices and print their readings as line protocol on stdout; errors go to stderr.");
+        poll.Options.Add(config);
+        poll.Options.Add(once);
+        poll.SetAction((parse, cancellationToken) => PollAsync(
+            parse.GetValue(config)!.ToString(), parse.GetValue(once), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
+        return poll;
+    }
+
+    private static EdgeConfiguration? Load(string path, TextWriter error)
+    {
+        var result = EdgeConfigurationLoader.LoadFile(path);
+        foreach (var problem in result.Errors)
+        {
+            error.WriteLine(problem.ToString());
+        }
+
+        return result.Configuration;
+    }
+
+    internal static async Task<int> PollAsync(string path, bool once, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (Load(path, error) is not { } configuration)
+        {
+            return InvalidConfiguration;
+        }
+
+        await using var poller = new EdgePoller(configuration);
+        if (once)
+        {
+            var polls = await poller.PollOnceAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var poll in polls)
+            {
+                Report(configuration, poll, output, error);
+            }
+
+            return polls.All(p => p.Succeeded) ? Ok : DeviceFailure;
+        }
+
+        var gate = new Lock();
+        await poller.RunAsync(
+            (poll, _) =>
+            {
+                lock (gate)
+                {
+                    Report(configuration, poll, output, error);
+                    output.Flush();
+                }
+
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return Ok;
+    }
+
+    private static void Report(EdgeConfiguration configuration, DevicePoll poll, TextWriter output, TextWriter error)
+    {
+        var lines = new StringBuilder();
+        LineProtocol.WriteMeterLines(lines, configuration.Site, poll.Device.Id, poll.Readings);
+        output.Write(lines.ToString());
+        foreach (var failure in poll.Errors)
+        {
+            error.WriteLine($"device '{poll.Device.Id}' ({poll.Device.Endpoint} unit {poll.Device.Unit}): {failure.Block}: {failure.Error.Kind}: {failure.Error.Message}");
+        }
+
+        foreach (var field in poll.Invalid)
+        {
+            error.WriteLine($"device '{poll.Device.Id}': {field}: the device reports no valid value (sentinel or NaN); not sent");
+        }
+    }
+
+    internal static async Task<int> CheckAsync(string path, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (Load(path, error) is not { } configuration)
+        {
+            return InvalidConfiguration;
+        }
+
+        output.WriteLine($"Configuration {path}: valid. Site {configuration.Site}, agent {configuration.Agent}, {configuration.Devices.Count} device(s).");
+        output.WriteLine("Poll groups: " + string.Join(", ", configuration.PollGroups.Select(g => $"{g.Key} every {Durations.Format(g.Value)}")));
+        await using var poller = new EdgePoller(configuration);
+        var polls = await poller.PollOnceAsync(cancellationToken).ConfigureAwait(false);
+        var failed = 0;
+        foreach (var device in poller.Devices)
+        {
+            var config = device.Device;
+            output.WriteLine();
+            output.WriteLine($"Device {config.Id}: {config.Profile.Name} (profile {config.Profile.Id} v{config.Profile.Version}) at {config.Endpoint} unit {config.Unit}, {TransportName(config.Transport)}");
+            var devicePolls = polls.Where(p => ReferenceEquals(p.Device, config)).ToList();
+            var rows = new List<string[]> { CheckTableHeader };
+            foreach (var point in config.Points)
+            {
+                var poll = devicePolls.First(p => p.Group == point.Group);
+                var reading = poll.Readings.FirstOrDefault(r => r.Field == point.Field);
+                var value = reading.Field is not null ? reading.Value.ToString("G10", CultureInfo.InvariantCulture)
+                    : poll.Invalid.Contains(point.Field) ? "(no valid value)" : "(not read)";
+                rows.Add([point.Field, value, FieldUnit(point.Field), RawRegisters(poll, point), point.Group]);
+            }
+
+            WriteTable(output, rows);
+            output.WriteLine("  Requests:");
+            foreach (var group in device.Groups)
+            {
+                foreach (var block in device.PlanOf(group))
+                {
+                    output.WriteLine($"    {group}: {block}");
+                }
+            }
+
+            foreach (var failure in devicePolls.SelectMany(p => p.Errors))
+            {
+                error.WriteLine($"device '{config.Id}' ({config.Endpoint} unit {config.Unit}): {failure.Block}: {failure.Error.Kind}: {failure.Error.Message}");
+            }
+
+            failed += devicePolls.Any(p => !p.Succeeded) ? 1 : 0;
+        }
+
+        output.WriteLine();
+        foreach (var (endpoint, statistics) in poller.Statistics)
+        {
+            output.WriteLine($"{endpoint}: {statistics.Requests} requests, {statistics.Errors} errors, mean latency {statistics.MeanLatency.TotalMilliseconds:0.0} ms");
+        }
+
+        output.WriteLine(failed == 0 ? "Every device answered." : $"{failed} of {configuration.Devices.Count} device(s) failed.");
+        return failed == 0 ? Ok : DeviceFailure;
+    }
+
+    private static string FieldUnit(string field) =>
+        Monitoring.Domain.Registry.FieldVocabulary.TryGet(field, out var known) ? known.Unit : string.Empty;
+
+    private static string RawRegisters(DevicePoll poll, Profiles.ProfilePoint point)
+    {
+        foreach (var (block, registers) in poll.Raw)
+        {
+            var planned = block.Points.FirstOrDefault(p => ReferenceEquals(p.Point, point));
+            if (planned is not null)
+            {
+                return string.Join(' ', registers.Skip(planned.Offset).Take(point.RegisterCount).Select(r => r.ToString("X4", CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return "-";
+    }
+
+    private static string TransportName(ModbusTransport transport) => transport == ModbusTransport.Tcp ? "Modbus TCP" : "RTU over TCP";
+
+    private static void WriteTable(TextWriter output, List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            output.WriteLine(("  " + string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i])))).TrimEnd());
+        }
+    }
+}

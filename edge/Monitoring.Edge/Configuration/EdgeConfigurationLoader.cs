@@ -1,0 +1,332 @@
+using Monitoring.Domain.Configuration;
+using Monitoring.Edge.Profiles;
+using Monitoring.Modbus;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Monitoring.Edge.Configuration;
+
+/// <summary>The outcome of loading an edge configuration: the configuration when valid, otherwise every error.</summary>
+public sealed record EdgeConfigurationResult(EdgeConfiguration? Configuration, IReadOnlyList<ConfigurationError> Errors);
+
+/// <summary>Loads and validates the edge agent's YAML file; every error is reported as <c>file:line:column: message</c>.</summary>
+public static class EdgeConfigurationLoader
+{
+    private static readonly Dictionary<string, ModbusTransport> Transports = new(StringComparer.Ordinal)
+    {
+        ["tcp"] = ModbusTransport.Tcp,
+        ["rtu-over-tcp"] = ModbusTransport.RtuOverTcp,
+    };
+
+    /// <summary>Poll groups every configuration has unless it says otherwise: fast values and energy registers.</summary>
+    private static readonly Dictionary<string, TimeSpan> DefaultPollGroups = new(StringComparer.Ordinal)
+    {
+        ["fast"] = TimeSpan.FromSeconds(10),
+        ["slow"] = TimeSpan.FromSeconds(60),
+    };
+
+    public static EdgeConfigurationResult LoadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var diagnostics = new Diagnostics();
+        if (!File.Exists(path))
+        {
+            diagnostics.Report(new SourceLocation(path, 0, 0), "configuration file does not exist");
+            return new EdgeConfigurationResult(null, diagnostics.Errors);
+        }
+
+        return Load(path, File.ReadAllText(path));
+    }
+
+    /// <param name="path">The name errors are reported under.</param>
+    public static EdgeConfigurationResult Load(string path, string text)
+    {
+        var diagnostics = new Diagnostics();
+        var source = new YamlSource(path, diagnostics);
+        var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
+        try
+        {
+            stream.Load(new Parser(scanner));
+        }
+        catch (YamlException ex)
+        {
+            diagnostics.Report(source.At(ex.Start), $"invalid YAML: {(ex.InnerException ?? ex).Message}");
+            return new EdgeConfigurationResult(null, diagnostics.Errors);
+        }
+        catch (InvalidOperationException)
+        {
+            diagnostics.Report(source.At(scanner.CurrentPosition), "invalid YAML: unexpected text here; is a '[', '{' or quote left open above?");
+            return new EdgeConfigurationResult(null, diagnostics.Errors);
+        }
+
+        if (stream.Documents.Count != 1)
+        {
+            diagnostics.Report(new SourceLocation(path, 0, 0), "the configuration must be one YAML document");
+            return new EdgeConfigurationResult(null, diagnostics.Errors);
+        }
+
+        var configuration = Read(source, stream.Documents[0].RootNode);
+        return diagnostics.Errors.Count == 0
+            ? new EdgeConfigurationResult(configuration, [])
+            : new EdgeConfigurationResult(null, [.. diagnostics.Errors.OrderBy(e => e.Location.Line).ThenBy(e => e.Location.Column)]);
+    }
+
+    private static EdgeConfiguration? Read(YamlSource source, YamlNode root)
+    {
+        var r = YamlMapReader.For(source, root, "edge configuration");
+        var site = r.Id("site", required: true);
+        var agent = r.Id("agent", required: true);
+        var groups = ReadPollGroups(r);
+        var defaults = ReadDeviceDefaults(r);
+        var profiles = ReadProfiles(r);
+        var devices = new List<DeviceConfiguration>();
+        var seen = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+        foreach (var node in r.Sequence("devices", required: true))
+        {
+            var device = ReadDevice(source, node, defaults, profiles, groups);
+            if (device is null)
+            {
+                continue;
+            }
+
+            if (seen.TryGetValue(device.Value.Device.Id, out var first))
+            {
+                source.Report(device.Value.Reader.Get("id")!, $"duplicate device id '{device.Value.Device.Id}' (first defined at {first})");
+                continue;
+            }
+
+            seen.Add(device.Value.Device.Id, device.Value.Reader.Location);
+            CheckSharedEndpoint(device.Value.Reader, device.Value.Device, devices);
+            devices.Add(device.Value.Device);
+        }
+
+        r.ReportUnknownKeys();
+        return site is null || agent is null ? null : new EdgeConfiguration(site, agent, groups, devices);
+    }
+
+    private static Dictionary<string, TimeSpan> ReadPollGroups(YamlMapReader configuration)
+    {
+        var groups = new Dictionary<string, TimeSpan>(DefaultPollGroups, StringComparer.Ordinal);
+        if (configuration.Get("poll_groups") is not { } node)
+        {
+            return groups;
+        }
+
+        if (node is not YamlMappingNode map)
+        {
+            configuration.Source.Report(node, "'poll_groups' must map group names to intervals, e.g. { fast: 1s, slow: 60s }");
+            return groups;
+        }
+
+        foreach (var (keyNode, valueNode) in map.Children)
+        {
+            var name = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            var text = (valueNode as YamlScalarNode)?.Value ?? string.Empty;
+            if (!IdRules.IsValidId(name))
+            {
+                configuration.Source.Report(keyNode, $"poll group name '{name}' is not a valid id ({IdRules.Description})");
+            }
+            else if (!Durations.TryParse(text, out var interval) || interval < TimeSpan.FromMilliseconds(100))
+            {
+                configuration.Source.Report(valueNode, $"poll group '{name}': interval must be a duration of at least 100ms such as 1s or 60s, got '{text}'");
+            }
+            else
+            {
+                groups[name] = interval;
+            }
+        }
+
+        return groups;
+    }
+
+    private static Dictionary<string, MeterProfile> ReadProfiles(YamlMapReader configuration)
+    {
+        var profiles = new Dictionary<string, MeterProfile>(BuiltInProfiles.All, StringComparer.Ordinal);
+        foreach (var node in configuration.Sequence("profiles"))
+        {
+            if (ProfileReader.ReadProfile(configuration.Source, node) is not { } profile)
+            {
+                continue;
+            }
+
+            if (!profiles.TryAdd(profile.Id, profile))
+            {
+                var idNode = ((YamlMappingNode)node).Children[new YamlScalarNode("id")];
+                configuration.Source.Report(idNode, $"profile '{profile.Id}' already exists{(BuiltInProfiles.All.ContainsKey(profile.Id) ? " as a built-in profile; give yours another id" : string.Empty)}");
+            }
+        }
+
+        return profiles;
+    }
+
+    private static (DeviceConfiguration Device, YamlMapReader Reader)? ReadDevice(
+        YamlSource source, YamlNode node, DeviceDefaults defaults, Dictionary<string, MeterProfile> profiles, Dictionary<string, TimeSpan> groups)
+    {
+        var r = YamlMapReader.For(source, node, "device");
+        var id = r.Id("id", required: true);
+        if (id is not null)
+        {
+            r.What = $"device '{id}'";
+        }
+
+        var host = r.Scalar("host") ?? defaults.Host;
+        if (host is null)
+        {
+            source.Report(node, $"{r.What}: missing required key 'host'");
+        }
+
+        var port = r.WholeNumber("port", min: 1, max: 65535) ?? defaults.Port ?? 502;
+        var unit = r.WholeNumber("unit", min: 0, max: 255) ?? 1;
+        var transport = r.Choice("transport", Transports) ?? defaults.Transport ?? ModbusTransport.Tcp;
+        var timeout = Duration(r, "timeout") ?? defaults.Timeout ?? TimeSpan.FromSeconds(1);
+        var connectTimeout = Duration(r, "connect_timeout") ?? defaults.ConnectTimeout ?? TimeSpan.FromSeconds(3);
+        var pause = Duration(r, "pause", allowZero: true) ?? defaults.Pause ?? TimeSpan.Zero;
+        var connectPerCycle = r.Boolean("connect_per_cycle") ?? defaults.ConnectPerCycle ?? false;
+        var maxGap = r.WholeNumber("max_gap", min: 0, max: ModbusLimits.MaxReadRegisters) ?? defaults.MaxGap ?? 16;
+        var maxRegisters = r.WholeNumber("max_registers_per_read", min: 1, max: ModbusLimits.MaxReadRegisters) ?? defaults.MaxRegistersPerRead;
+        var profileId = r.Id("profile", required: true);
+        MeterProfile? profile = null;
+        if (profileId is not null && !profiles.TryGetValue(profileId, out profile))
+        {
+            source.Report(r.Get("profile")!, $"{r.What}: unknown profile '{profileId}' (built-in: {string.Join(", ", BuiltInProfiles.All.Keys.Order(StringComparer.Ordinal))})");
+        }
+
+        var points = profile is null ? [] : ReadPoints(r, profile, groups);
+        r.ReportUnknownKeys();
+        if (id is null || host is null || profile is null || points is null)
+        {
+            return null;
+        }
+
+        var device = new DeviceConfiguration(
+            id, host, port, (byte)unit, transport, timeout, connectTimeout, pause, connectPerCycle,
+            Math.Min(maxRegisters ?? profile.MaxRegistersPerRead, profile.MaxRegistersPerRead), maxGap, profile, points);
+        return (device, r);
+    }
+
+    /// <summary>The profile's points, narrowed by <c>fields</c> and changed or extended by <c>overrides</c>.</summary>
+    private static List<ProfilePoint>? ReadPoints(YamlMapReader device, MeterProfile profile, Dictionary<string, TimeSpan> groups)
+    {
+        var points = profile.Points.ToList();
+        var ok = true;
+        var fields = device.Sequence("fields");
+        if (device.Has("fields"))
+        {
+            var wanted = new List<ProfilePoint>();
+            foreach (var node in fields)
+            {
+                var name = (node as YamlScalarNode)?.Value;
+                var point = points.FirstOrDefault(p => p.Field == name);
+                if (point is null)
+                {
+                    device.Source.Report(node, $"{device.What}: profile '{profile.Id}' has no field '{name}' (it has: {string.Join(", ", points.Select(p => p.Field))})");
+                    ok = false;
+                    continue;
+                }
+
+                wanted.Add(point);
+            }
+
+            points = wanted;
+        }
+
+        var defaults = new PointDefaults(ModbusFunction.ReadHoldingRegisters, ModbusDataType.Float32, RegisterOrder.ABCD, Addressing.Pdu, ProfileReader.DefaultGroup);
+        foreach (var node in device.Sequence("overrides"))
+        {
+            var reader = YamlMapReader.For(device.Source, node, $"{device.What} override");
+            var field = (reader.Get("field") as YamlScalarNode)?.Value;
+            var index = points.FindIndex(p => p.Field == field);
+            var basePoint = index >= 0 ? points[index] : profile.Points.FirstOrDefault(p => p.Field == field);
+            var point = ProfileReader.ReadPoint(reader, basePoint is null ? defaults : defaults with { Table = basePoint.Table, Type = basePoint.Type, Order = basePoint.Order }, basePoint);
+            if (point is null)
+            {
+                ok = false;
+                continue;
+            }
+
+            if (index >= 0)
+            {
+                points[index] = point;
+            }
+            else
+            {
+                points.Add(point);
+            }
+        }
+
+        foreach (var point in points.Where(p => !groups.ContainsKey(p.Group)))
+        {
+            device.Source.Report(device.Get("profile")!, $"{device.What}: field '{point.Field}' is polled in group '{point.Group}', which 'poll_groups' does not define");
+            ok = false;
+        }
+
+        return ok ? points : null;
+    }
+
+    /// <summary>The <c>defaults</c> section: values every device takes unless it sets its own.</summary>
+    private sealed record DeviceDefaults(
+        string? Host, int? Port, ModbusTransport? Transport, TimeSpan? Timeout, TimeSpan? ConnectTimeout,
+        TimeSpan? Pause, bool? ConnectPerCycle, int? MaxGap, int? MaxRegistersPerRead);
+
+    private static DeviceDefaults ReadDeviceDefaults(YamlMapReader configuration)
+    {
+        if (configuration.Get("defaults") is not { } node)
+        {
+            return new DeviceDefaults(null, null, null, null, null, null, null, null, null);
+        }
+
+        var r = YamlMapReader.For(configuration.Source, node, "defaults");
+        var defaults = new DeviceDefaults(
+            r.Scalar("host"),
+            r.WholeNumber("port", min: 1, max: 65535),
+            r.Choice("transport", Transports),
+            Duration(r, "timeout"),
+            Duration(r, "connect_timeout"),
+            Duration(r, "pause", allowZero: true),
+            r.Boolean("connect_per_cycle"),
+            r.WholeNumber("max_gap", min: 0, max: ModbusLimits.MaxReadRegisters),
+            r.WholeNumber("max_registers_per_read", min: 1, max: ModbusLimits.MaxReadRegisters));
+        r.ReportUnknownKeys();
+        return defaults;
+    }
+
+    private static TimeSpan? Duration(YamlMapReader r, string key, bool allowZero = false)
+    {
+        var text = r.Scalar(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (Durations.TryParse(text, out var duration) && (duration > TimeSpan.Zero || (allowZero && duration == TimeSpan.Zero)))
+        {
+            return duration;
+        }
+
+        r.Source.Report(r.Get(key)!, $"{r.What}: '{key}' must be a duration such as 500ms, 1s or 2m, got '{text}'");
+        return null;
+    }
+
+    /// <summary>Devices behind one endpoint share its connection, so they must agree on how to use it.</summary>
+    private static void CheckSharedEndpoint(YamlMapReader reader, DeviceConfiguration device, List<DeviceConfiguration> earlier)
+    {
+        var other = earlier.FirstOrDefault(d => d.Endpoint == device.Endpoint);
+        if (other is null)
+        {
+            return;
+        }
+
+        var difference =
+            other.Transport != device.Transport ? "transport"
+            : other.Timeout != device.Timeout ? "timeout"
+            : other.ConnectTimeout != device.ConnectTimeout ? "connect_timeout"
+            : other.Pause != device.Pause ? "pause"
+            : other.ConnectPerCycle != device.ConnectPerCycle ? "connect_per_cycle"
+            : null;
+        if (difference is not null)
+        {
+            reader.Source.Report(reader.Node, $"{reader.What}: shares {device.Endpoint} with device '{other.Id}' but sets another '{difference}'; devices behind one endpoint share its connection");
+        }
+    }
+}

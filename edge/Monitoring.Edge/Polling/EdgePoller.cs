@@ -1,0 +1,164 @@
+using Monitoring.Edge.Configuration;
+using Monitoring.Modbus;
+
+namespace Monitoring.Edge.Polling;
+
+/// <summary>
+/// Every device of a configuration, grouped by endpoint: one <see cref="ModbusClient"/> per endpoint (so
+/// devices behind a gateway share its single request slot), endpoints polled in parallel.
+/// </summary>
+public sealed class EdgePoller : IAsyncDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly List<Endpoint> _endpoints;
+    private readonly Dictionary<string, int> _order;
+
+    public EdgePoller(EdgeConfiguration configuration, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Configuration = configuration;
+        _time = time ?? TimeProvider.System;
+        _order = configuration.Devices.Select((d, i) => (d.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+        _endpoints = configuration.Devices
+            .GroupBy(d => d.Endpoint, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var client = CreateClient(g.First());
+                return new Endpoint(client, [.. g.Select(d => new DevicePoller(d, client, _time))]);
+            })
+            .ToList();
+    }
+
+    public EdgeConfiguration Configuration { get; }
+
+    /// <summary>Device pollers in configuration order.</summary>
+    public IReadOnlyList<DevicePoller> Devices =>
+        [.. _endpoints.SelectMany(e => e.Devices).OrderBy(d => IndexOf(d.Device))];
+
+    /// <summary>Communication statistics per endpoint (<c>host:port</c>).</summary>
+    public IReadOnlyDictionary<string, ModbusStatistics> Statistics =>
+        _endpoints.ToDictionary(e => e.Devices[0].Device.Endpoint, e => e.Client.Statistics, StringComparer.Ordinal);
+
+    /// <summary>One cycle: every group of every device once; results in configuration order.</summary>
+    public async Task<IReadOnlyList<DevicePoll>> PollOnceAsync(CancellationToken cancellationToken)
+    {
+        var perEndpoint = await Task.WhenAll(_endpoints.Select(async endpoint =>
+        {
+            var polls = new List<DevicePoll>();
+            foreach (var device in endpoint.Devices)
+            {
+                foreach (var group in device.Groups)
+                {
+                    polls.Add(await device.PollAsync(group, cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            await EndCycleAsync(endpoint).ConfigureAwait(false);
+            return polls;
+        })).ConfigureAwait(false);
+        return [.. perEndpoint.SelectMany(p => p).OrderBy(p => IndexOf(p.Device))];
+    }
+
+    /// <summary>
+    /// Polls each group at its own interval until cancelled, handing every result to <paramref name="onPoll"/>.
+    /// Starts are staggered across devices so that they are not all hit at the same instant.
+    /// </summary>
+    public Task RunAsync(Func<DevicePoll, CancellationToken, ValueTask> onPoll, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onPoll);
+        var deviceCount = Configuration.Devices.Count;
+        return Task.WhenAll(_endpoints.Select(endpoint => RunEndpointAsync(endpoint, deviceCount, onPoll, cancellationToken)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var endpoint in _endpoints)
+        {
+            await endpoint.Client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunEndpointAsync(Endpoint endpoint, int deviceCount, Func<DevicePoll, CancellationToken, ValueTask> onPoll, CancellationToken cancellationToken)
+    {
+        var start = _time.GetUtcNow();
+        var schedule = endpoint.Devices
+            .SelectMany(device => device.Groups.Select(group =>
+            {
+                var interval = Configuration.PollGroups[group];
+                var stagger = interval * IndexOf(device.Device) / Math.Max(1, deviceCount);
+                return new ScheduledPoll(device, group, interval, start + stagger);
+            }))
+            .ToList();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var next = schedule.MinBy(s => s.Due)!;
+            var wait = next.Due - _time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            DevicePoll poll;
+            try
+            {
+                poll = await next.Device.PollAsync(next.Group, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await onPoll(poll, cancellationToken).ConfigureAwait(false);
+
+            // Fixed rate; a poll that overran its interval starts the next one from now rather than bursting.
+            var now = _time.GetUtcNow();
+            next.Due = next.Due + next.Interval > now ? next.Due + next.Interval : now;
+            if (!schedule.Any(s => s.Due <= now))
+            {
+                await EndCycleAsync(endpoint).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async ValueTask EndCycleAsync(Endpoint endpoint)
+    {
+        if (endpoint.Devices[0].Device.ConnectPerCycle)
+        {
+            await endpoint.Client.DisconnectAsync().ConfigureAwait(false);
+        }
+    }
+
+    private int IndexOf(DeviceConfiguration device) => _order[device.Id];
+
+    private ModbusClient CreateClient(DeviceConfiguration device) => new(
+        new ModbusClientOptions
+        {
+            Host = device.Host,
+            Port = device.Port,
+            Transport = device.Transport,
+            RequestTimeout = device.Timeout,
+            ConnectTimeout = device.ConnectTimeout,
+            PauseBetweenRequests = device.Pause,
+        },
+        _time);
+
+    private sealed record Endpoint(ModbusClient Client, IReadOnlyList<DevicePoller> Devices);
+
+    private sealed class ScheduledPoll(DevicePoller device, string group, TimeSpan interval, DateTimeOffset due)
+    {
+        public DevicePoller Device { get; } = device;
+
+        public string Group { get; } = group;
+
+        public TimeSpan Interval { get; } = interval;
+
+        public DateTimeOffset Due { get; set; } = due;
+    }
+}
