@@ -117,11 +117,12 @@ public static class RegisterDecoder
 
     /// <summary>
     /// The double a float32 register means: 0.92f widens to 0.92000001668930054, but the device meant 0.92,
-    /// the shortest decimal that round-trips the float.
+    /// the shortest decimal that round-trips the float. Whole numbers (large energy totals) stay exact:
+    /// 123456768f is 123456768, not its shortest form 123456770.
     /// </summary>
     private static double ShortestDouble(float value)
     {
-        if (!float.IsFinite(value))
+        if (!float.IsFinite(value) || value == MathF.Truncate(value))
         {
             return value;
         }

@@ -35,6 +35,10 @@ public sealed class RegisterDecoderTests
         // 0.92f is 0x3F6B851F; widened naively it would print as 0.9200000166893005.
         Assert.True(RegisterDecoder.TryDecode([0x3F6B, 0x851F], ModbusDataType.Float32, RegisterOrder.ABCD, true, out var value));
         Assert.Equal(0.92, value);
+
+        // A whole float stays exact: 123456768 Wh is not rounded to its shortest form 123456770.
+        Assert.True(RegisterDecoder.TryDecode([0x4CEB, 0x79A0], ModbusDataType.Float32, RegisterOrder.ABCD, true, out var whole));
+        Assert.Equal(123456768, whole);
     }
 
     [Fact]

@@ -50,6 +50,19 @@ Unit 2: a pulse / water-meter gateway (different layout and word order).
     0x0003  3           uint16           status (1 = ok)          1
     0x0010  16-17       float32 CDAB     volume (m3)              1234.5    [0x4000, 0x449A] = [16384, 17562]
   Input registers (FC04): all 0.
+
+Units 11..17: one meter of each built-in edge profile, in the vendor's own encoding, encoded here with
+Python's struct (independently of our C# decoder). Only the registers listed exist (sparse map): a read
+that bridges a hole gets exception 2, as on the real devices, so the edge planner has to split it.
+    unit  profile               table    values (as the device means them)
+    11    eastron-sdm630        input    V 231.2, I 15.5, P 3120 W, PF 0.95, f 49.98 Hz, import 45678.25 kWh, export 12.5 kWh
+    12    janitza-umg96rm       holding  V 229.8, I 42, P 8450 W, Q 2100 var, f 50.01, import 123456768 Wh, export 4096 Wh
+    13    socomec-countis-e4x   holding  V 23045 (/100), f 5002 (/100), P -12345 (S32 /100 kW), PF -870 (/1000), Ea+ 654321 kWh
+    14    carlo-gavazzi-em24    input    V 2315 (/10), P 123456 (/10 W), PF 912 (/1000), f 500 (/10), import 9876543 (/10 kWh), export 15
+    15    schneider-pm5xxx      holding  I 85.5, V 232.1, P 55.25 kW, PF 1.25 (4Q: 0.75 leading), f 49.95, delivered 1234567890123 Wh, received 5000 Wh
+    16    tuf-2000m             holding  flow 12.75 m3/h, totaliser 98765 + 0.25 m3 (CDAB)
+    17    xintai-water          holding  volume 4321.5 m3, flow 3.25 m3/h (float32 DCBA)
+The exact addresses are in PROFILE_UNITS below.
 """
 
 import argparse
@@ -63,6 +76,7 @@ from pymodbus.datastore import (
     ModbusSequentialDataBlock,
     ModbusServerContext,
     ModbusSlaveContext,
+    ModbusSparseDataBlock,
 )
 from pymodbus.server.async_io import ModbusTcpServer
 
@@ -83,6 +97,22 @@ def float32_cdab(value):
 def uint32_cdab(value):
     """Return the two registers of a uint32, low word first."""
     return [value & 0xFFFF, (value >> 16) & 0xFFFF]
+
+
+def words(fmt, value):
+    """Big-endian registers of value packed with struct format fmt (e.g. '>f', '>I', '>q')."""
+    raw = struct.pack(fmt, value)
+    return [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
+
+
+def low_word_first(registers):
+    """CDAB: the same registers, least significant word first."""
+    return list(reversed(registers))
+
+
+def float32_dcba(value):
+    """DCBA: little-endian bytes, as some water meters send them."""
+    return words("<f", value)
 
 
 def int16(value):
@@ -139,14 +169,70 @@ GATEWAY_HOLDING = {
 }
 
 
-def build_context():
-    return ModbusServerContext(
-        slaves={
-            1: unit(table(SDM630_INPUT), table(SDM630_HOLDING)),
-            2: unit(table({}), table(GATEWAY_HOLDING)),
-        },
-        single=False,
+# unit: (table, {pdu_address: [registers]}), in each vendor's encoding.
+PROFILE_UNITS = {
+    11: ("input", {  # eastron-sdm630: float32 ABCD
+        0x0000: words(">f", 231.2), 0x0006: words(">f", 15.5), 0x0034: words(">f", 3120.0),
+        0x003E: words(">f", 0.95), 0x0046: words(">f", 49.98),
+        0x0048: words(">f", 45678.25), 0x004A: words(">f", 12.5),
+    }),
+    12: ("holding", {  # janitza-umg96rm: float32 ABCD, energies in Wh
+        19000: words(">f", 229.8), 19012: words(">f", 42.0), 19026: words(">f", 8450.0),
+        19042: words(">f", 2100.0), 19050: words(">f", 50.01),
+        19068: words(">f", 123456768.0), 19076: words(">f", 4096.0),
+    }),
+    13: ("holding", {  # socomec-countis-e4x: U32/S32 fixed point, high word first
+        0xC558: words(">I", 23045), 0xC55E: words(">I", 5002), 0xC568: words(">i", -12345),
+        0xC56E: words(">i", -870), 0xC652: words(">I", 654321),
+    }),
+    14: ("input", {  # carlo-gavazzi-em24: INT32 low word first, INT16
+        0x0000: low_word_first(words(">i", 2315)), 0x0028: low_word_first(words(">i", 123456)),
+        0x0035: words(">h", 912), 0x0037: words(">h", 500),
+        0x0042: low_word_first(words(">i", 9876543)), 0x005C: low_word_first(words(">i", 15)),
+    }),
+    15: ("holding", {  # schneider-pm5xxx: register N is PDU N-1; float32 ABCD; INT64 Wh
+        2999: words(">f", 85.5), 3027: words(">f", 232.1), 3059: words(">f", 55.25),
+        3083: words(">f", 1.25), 3109: words(">f", 49.95),
+        3203: words(">q", 1234567890123), 3207: words(">q", 5000),
+    }),
+    16: ("holding", {  # tuf-2000m: register N is PDU N-1; 32-bit values low word first
+        0: low_word_first(words(">f", 12.75)),
+        8: low_word_first(words(">i", 98765)), 10: low_word_first(words(">f", 0.25)),
+    }),
+    17: ("holding", {  # xintai-water: float32 DCBA
+        0x0001: float32_dcba(4321.5), 0x0005: float32_dcba(3.25),
+    }),
+}
+
+
+def sparse(entries):
+    """Only the listed registers exist; anything else in a read is exception 2."""
+    values = {}
+    for address, registers in entries.items():
+        for offset, register in enumerate(registers):
+            values[address + offset] = register
+    return ModbusSparseDataBlock(values)
+
+
+def profile_unit(kind, entries):
+    empty = ModbusSparseDataBlock({0: 0})
+    return ModbusSlaveContext(
+        di=empty,
+        co=empty,
+        ir=sparse(entries) if kind == "input" else empty,
+        hr=sparse(entries) if kind == "holding" else empty,
+        zero_mode=True,
     )
+
+
+def build_context():
+    slaves = {
+        1: unit(table(SDM630_INPUT), table(SDM630_HOLDING)),
+        2: unit(table({}), table(GATEWAY_HOLDING)),
+    }
+    for number, (kind, entries) in PROFILE_UNITS.items():
+        slaves[number] = profile_unit(kind, entries)
+    return ModbusServerContext(slaves=slaves, single=False)
 
 
 async def serve(host, port):
@@ -162,7 +248,7 @@ async def serve(host, port):
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await server.serving
-    print(f"modbus_server: serving units 1 and 2 on {host}:{port}", flush=True)
+    print(f"modbus_server: serving units 1, 2 and 11..17 on {host}:{port}", flush=True)
     done, _ = await asyncio.wait(
         [task, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
     )

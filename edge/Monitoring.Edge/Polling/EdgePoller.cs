@@ -47,7 +47,7 @@ public sealed class EdgePoller : IAsyncDisposable
             var polls = new List<DevicePoll>();
             foreach (var device in endpoint.Devices)
             {
-                foreach (var group in device.Groups)
+                foreach (var group in Configuration.PollGroups.Keys.Where(device.Groups.Contains))
                 {
                     polls.Add(await device.PollAsync(group, cancellationToken).ConfigureAwait(false));
                 }

@@ -16,6 +16,10 @@ public enum PointEncoding
 /// One value of a meter: where it is (table, PDU address), how it is encoded, and how it becomes a field of
 /// the vocabulary (scale, offset, unit conversion). Value = (raw × Scale + Offset) × UnitFactor.
 /// </summary>
+/// <remarks>
+/// Fixed-point scales and unit steps are decimal fractions (/10, /100, Wh → kWh): they are applied as a division
+/// by the integer they stand for, which is correctly rounded, so 123456 × 0.0001 prints 12.3456, not 12.345600000000001.
+/// </remarks>
 public sealed record ProfilePoint(
     string Field,
     ModbusFunction Table,
@@ -60,8 +64,24 @@ public sealed record ProfilePoint(
                 break;
         }
 
-        value = ((raw * Scale) + Offset) * UnitFactor;
+        // Computed here rather than stored, so that a copy made with 'with' can never carry a stale factor.
+        var (multiplier, divisor) = SplitFactor(Scale * UnitFactor);
+        value = (raw * multiplier / divisor) + (Offset * UnitFactor);
         return true;
+    }
+
+    private static (double Multiplier, double Divisor) SplitFactor(double factor)
+    {
+        if (factor is > 0 and < 1)
+        {
+            var divisor = Math.Round(1 / factor);
+            if (Math.Abs((divisor * factor) - 1) < 1e-12)
+            {
+                return (1, divisor);
+            }
+        }
+
+        return (factor, 1);
     }
 }
 
