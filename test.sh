@@ -18,6 +18,7 @@
 #   MONITORING_TEST_VICTORIAMETRICS=http://127.0.0.1:PORT  victoria-metrics (/api/v2/write, /api/v1/export)
 #   MONITORING_TEST_POSTGRES="Host=127.0.0.1;Port=PORT;Username=postgres;Database=postgres"  PostgreSQL 15, trust
 #   MONITORING_TEST_MODBUS=127.0.0.1:PORT             tests/peers/modbus_server.py (pymodbus; map in its header)
+#   MONITORING_TEST_MODBUS_RTU=127.0.0.1:PORT         the same map with RTU framing over TCP
 #   MONITORING_TEST_MBPOLL=/usr/bin/mbpoll
 #
 # The services are stopped by PID when the script ends, fails or is interrupted (Ctrl+C). The TRX files of
@@ -170,7 +171,7 @@ mkdir -p "$WORK/logs" "$WORK/results"
 say "services' data and logs in $WORK"
 
 # Free ports: bind all at once on 127.0.0.1:0, so they are distinct, then release them for the services.
-read -r PORT_MQTT PORT_INFLUX PORT_INFLUX_RPC PORT_VM PORT_PG PORT_MODBUS < <("$PY" - 6 <<'EOF'
+read -r PORT_MQTT PORT_INFLUX PORT_INFLUX_RPC PORT_VM PORT_PG PORT_MODBUS PORT_MODBUS_RTU < <("$PY" - 7 <<'EOF'
 import socket, sys
 sockets = []
 for _ in range(int(sys.argv[1])):
@@ -183,7 +184,7 @@ for s in sockets:
 EOF
 )
 
-for port in "$PORT_MQTT" "$PORT_INFLUX" "$PORT_INFLUX_RPC" "$PORT_VM" "$PORT_PG" "$PORT_MODBUS"; do
+for port in "$PORT_MQTT" "$PORT_INFLUX" "$PORT_INFLUX_RPC" "$PORT_VM" "$PORT_PG" "$PORT_MODBUS" "$PORT_MODBUS_RTU"; do
   [[ $port =~ ^[0-9]+$ ]] || die "could not pick free ports on 127.0.0.1 with $PY"
 done
 
@@ -310,7 +311,7 @@ start_service postgres INT "${AS_PG_SERVER[@]}" "$PGBIN/postgres" -D "$PGDIR/dat
 
 # ---------------------------------------------------------------- Modbus peer
 
-start_service modbus "TERM" "$PY" "$REPO/tests/peers/modbus_server.py" --host 127.0.0.1 --port "$PORT_MODBUS"
+start_service modbus "TERM" "$PY" "$REPO/tests/peers/modbus_server.py" --host 127.0.0.1 --port "$PORT_MODBUS" --rtu-port "$PORT_MODBUS_RTU"
 
 # ---------------------------------------------------------------- readiness
 
@@ -329,6 +330,7 @@ export MONITORING_TEST_INFLUXDB1="http://127.0.0.1:$PORT_INFLUX"
 export MONITORING_TEST_VICTORIAMETRICS="http://127.0.0.1:$PORT_VM"
 export MONITORING_TEST_POSTGRES="Host=127.0.0.1;Port=$PORT_PG;Username=postgres;Database=postgres"
 export MONITORING_TEST_MODBUS="127.0.0.1:$PORT_MODBUS"
+export MONITORING_TEST_MODBUS_RTU="127.0.0.1:$PORT_MODBUS_RTU"
 export MONITORING_TEST_MBPOLL=/usr/bin/mbpoll
 
 # ---------------------------------------------------------------- tests
@@ -366,6 +368,7 @@ if ((KEEP)); then
   echo "export MONITORING_TEST_VICTORIAMETRICS='$MONITORING_TEST_VICTORIAMETRICS'"
   echo "export MONITORING_TEST_POSTGRES='$MONITORING_TEST_POSTGRES'"
   echo "export MONITORING_TEST_MODBUS='$MONITORING_TEST_MODBUS'"
+  echo "export MONITORING_TEST_MODBUS_RTU='$MONITORING_TEST_MODBUS_RTU'"
   echo "export MONITORING_TEST_MBPOLL='$MONITORING_TEST_MBPOLL'"
   echo "# logs: $WORK/logs  -- to stop them: kill $PIDS; ${SUDO[*]:+${SUDO[*]} }rm -rf '$WORK'"
 else

@@ -13,8 +13,12 @@ public sealed partial class ModbusPeerFixture
     public ModbusPeerFixture()
     {
         Endpoint = ServiceEnvironment.RequireEndpoint(ServiceEnvironment.ModbusVariable, "the pymodbus server tests/peers/modbus_server.py");
+        RtuEndpoint = ServiceEnvironment.RequireEndpoint(ServiceEnvironment.ModbusRtuVariable, "the pymodbus server's RTU-over-TCP listener");
         MbpollPath = ServiceEnvironment.RequireExecutable(ServiceEnvironment.MbpollVariable, "mbpoll");
     }
+
+    /// <summary>The same register map served with RTU framing (unit, PDU, CRC-16) over TCP.</summary>
+    public ServiceEndpoint RtuEndpoint { get; }
 
     public ServiceEndpoint Endpoint { get; }
 

@@ -19,6 +19,7 @@ public static class ServiceEnvironment
     public const string VictoriaMetricsVariable = "MONITORING_TEST_VICTORIAMETRICS";
     public const string PostgresVariable = "MONITORING_TEST_POSTGRES";
     public const string ModbusVariable = "MONITORING_TEST_MODBUS";
+    public const string ModbusRtuVariable = "MONITORING_TEST_MODBUS_RTU";
     public const string MbpollVariable = "MONITORING_TEST_MBPOLL";
 
     /// <summary>The value of <paramref name="variable"/>; throws a message that says how to get it set.</summary>

@@ -3,7 +3,7 @@
 
 Run it with /usr/bin/python3 (Debian's python3-pymodbus is importable only there):
 
-    /usr/bin/python3 tests/peers/modbus_server.py --host 127.0.0.1 --port 15020
+    /usr/bin/python3 tests/peers/modbus_server.py --host 127.0.0.1 --port 15020 [--rtu-port 15021]
 
 ./test.sh starts it on a free port and exports MONITORING_TEST_MODBUS=127.0.0.1:PORT.
 The map below is a contract for our own Modbus client tests: change it only together with them.
@@ -79,6 +79,7 @@ from pymodbus.datastore import (
     ModbusSparseDataBlock,
 )
 from pymodbus.server.async_io import ModbusTcpServer
+from pymodbus.transaction import ModbusRtuFramer
 
 TABLE_SIZE = 0x100
 
@@ -235,33 +236,44 @@ def build_context():
     return ModbusServerContext(slaves=slaves, single=False)
 
 
-async def serve(host, port):
+async def serve(host, port, rtu_port):
     loop = asyncio.get_running_loop()
-    server = ModbusTcpServer(
-        context=build_context(),
-        address=(host, port),
-        allow_reuse_address=True,
-        defer_start=False,
-    )
-    task = asyncio.ensure_future(server.serve_forever())
+    context = build_context()
+    servers = [ModbusTcpServer(context=context, address=(host, port), allow_reuse_address=True, defer_start=False)]
+    if rtu_port:
+        # The same map behind RTU framing (unit, PDU, CRC-16) over TCP, as cheap serial gateways speak it.
+        servers.append(
+            ModbusTcpServer(
+                context=context,
+                framer=ModbusRtuFramer,
+                address=(host, rtu_port),
+                allow_reuse_address=True,
+                defer_start=False,
+            )
+        )
+    tasks = [asyncio.ensure_future(server.serve_forever()) for server in servers]
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await server.serving
-    print(f"modbus_server: serving units 1, 2 and 11..17 on {host}:{port}", flush=True)
+    for server in servers:
+        await server.serving
+    rtu = f", RTU over TCP on {host}:{rtu_port}" if rtu_port else ""
+    print(f"modbus_server: serving units 1, 2 and 11..17 on {host}:{port}{rtu}", flush=True)
     done, _ = await asyncio.wait(
-        [task, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        [*tasks, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
     )
-    if task in done:
-        # serve_forever returned on its own: the listener failed.
-        task.result()
-        return 1
-    server.server.close()
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    for task in tasks:
+        if task in done:
+            # serve_forever returned on its own: a listener failed.
+            task.result()
+            return 1
+    for server, task in zip(servers, tasks):
+        server.server.close()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
     print("modbus_server: stopped", flush=True)
     return 0
 
@@ -276,6 +288,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--rtu-port", type=int, default=0, help="also serve the map with RTU framing over TCP")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(
@@ -285,7 +298,7 @@ def main():
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(_DropDisconnectNoise())
-    return asyncio.run(serve(args.host, args.port))
+    return asyncio.run(serve(args.host, args.port, args.rtu_port))
 
 
 if __name__ == "__main__":
