@@ -106,6 +106,56 @@ public sealed partial class ProfilePeerTests(ModbusPeerFixture peer)
     }
 
     [Fact]
+    public async Task Connect_per_cycle_opens_and_closes_the_connection_every_cycle()
+    {
+        var configuration = Configuration($"""
+            site: s
+            agent: a
+            devices:
+              - {"{"} id: m, host: {peer.Host}, port: {peer.Port}, unit: 17, profile: xintai-water, connect_per_cycle: true {"}"}
+            """);
+        await using var poller = new EdgePoller(configuration);
+
+        await poller.PollOnceAsync(CancellationToken.None);
+        await poller.PollOnceAsync(CancellationToken.None);
+        var polls = await poller.PollOnceAsync(CancellationToken.None);
+
+        Assert.All(polls, p => Assert.Empty(p.Errors));
+        Assert.Equal(3, poller.Statistics.Values.Single().Connects);
+    }
+
+    [Fact]
+    public async Task A_silent_device_times_out_without_holding_up_devices_on_other_endpoints()
+    {
+        var configuration = Configuration($"""
+            site: s
+            agent: a
+            devices:
+              - {"{"} id: silent, host: {peer.Host}, port: {peer.Port}, unit: 9, profile: xintai-water, timeout: 2s {"}"}
+              - {"{"} id: rtu, host: {peer.RtuEndpoint.Host}, port: {peer.RtuEndpoint.Port}, unit: 17, profile: xintai-water, transport: rtu-over-tcp {"}"}
+            """);
+        await using var poller = new EdgePoller(configuration);
+        var silent = poller.Devices[0];
+        var other = poller.Devices[1];
+
+        var cycle = poller.PollOnceAsync(CancellationToken.None);
+        var otherPolls = new List<DevicePoll>();
+        while (!cycle.IsCompleted && otherPolls.Count < 200)
+        {
+            otherPolls.Add(await other.PollAsync("fast", CancellationToken.None));
+        }
+
+        var polls = await cycle;
+
+        // While the silent device's request waited for its 2 s timeout, the other endpoint kept answering.
+        Assert.NotEmpty(otherPolls);
+        Assert.All(otherPolls, p => Assert.Equal(3.25, Assert.Single(p.Readings).Value));
+        Assert.IsType<Monitoring.Modbus.ModbusTimeoutException>(polls.First(p => p.Device.Id == "silent").Errors[0].Error);
+        Assert.All(polls.Where(p => p.Device.Id == "rtu"), p => Assert.Empty(p.Errors));
+        Assert.Equal(1, poller.Statistics[silent.Device.Endpoint].Timeouts);
+    }
+
+    [Fact]
     public async Task Poll_once_prints_line_protocol_and_reports_the_failed_device_but_keeps_the_others()
     {
         var path = Path.Combine(Path.GetTempPath(), $"edge-{Guid.NewGuid():N}.yaml");

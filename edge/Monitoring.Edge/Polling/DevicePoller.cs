@@ -54,6 +54,13 @@ public sealed class DevicePoller
 
     public IReadOnlyList<ReadBlock> PlanOf(string group) => _plans.TryGetValue(group, out var plan) ? plan : [];
 
+    /// <summary>
+    /// A poll not sent because the device just failed to answer in this cycle: a dead unit behind a gateway
+    /// costs one timeout per cycle, not one per poll group.
+    /// </summary>
+    public DevicePoll Skipped(string group, ModbusException cause) =>
+        new(Device, group, [], [], [.. _plans[group].Select(block => new PollError(block, cause))], []);
+
     public async Task<DevicePoll> PollAsync(string group, CancellationToken cancellationToken)
     {
         var plan = _plans[group];

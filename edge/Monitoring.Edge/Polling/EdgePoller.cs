@@ -47,9 +47,14 @@ public sealed class EdgePoller : IAsyncDisposable
             var polls = new List<DevicePoll>();
             foreach (var device in endpoint.Devices)
             {
+                ModbusException? unreachable = null;
                 foreach (var group in Configuration.PollGroups.Keys.Where(device.Groups.Contains))
                 {
-                    polls.Add(await device.PollAsync(group, cancellationToken).ConfigureAwait(false));
+                    var poll = unreachable is null
+                        ? await device.PollAsync(group, cancellationToken).ConfigureAwait(false)
+                        : device.Skipped(group, unreachable);
+                    unreachable ??= poll.Errors.Select(e => e.Error).FirstOrDefault(e => e is ModbusTimeoutException or ModbusConnectionException);
+                    polls.Add(poll);
                 }
             }
 
