@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Monitoring.Modbus;
 
@@ -6,6 +7,7 @@ namespace Monitoring.Modbus;
 /// One connection to a Modbus endpoint. Exactly one request is in flight at a time (reads and writes share
 /// the queue); a connection that times out or desynchronises is closed and reopened on the next request,
 /// never reused; failed connects back off exponentially. Several unit ids may share the client (gateways).
+/// The read path pools its async state machines: polling allocates nothing per request but the caller's buffer.
 /// </summary>
 public sealed class ModbusClient : IAsyncDisposable
 {
@@ -40,6 +42,7 @@ public sealed class ModbusClient : IAsyncDisposable
     public bool IsConnected => _stream is not null;
 
     /// <summary>FC03 or FC04: fills <paramref name="destination"/> with registers from <paramref name="address"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReadRegistersAsync(byte unit, ModbusFunction function, ushort address, Memory<ushort> destination, CancellationToken cancellationToken = default)
     {
         if (function is not (ModbusFunction.ReadHoldingRegisters or ModbusFunction.ReadInputRegisters))
@@ -190,6 +193,7 @@ public sealed class ModbusClient : IAsyncDisposable
     }
 
     /// <summary>Sends the request PDU (already in the buffer) and returns the range of the checked response PDU. Caller holds the gate.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Range> ExchangeAsync(byte unit, int pduLength, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Monitoring.Modbus;
 
@@ -30,6 +31,7 @@ internal abstract class ModbusClientFraming
     /// <summary>Reads one response into <paramref name="frame"/> and returns where its PDU lies.</summary>
     public abstract ValueTask<Range> ReadResponseAsync(Stream stream, Memory<byte> frame, byte unit, int expectedPduLength, CancellationToken cancellationToken);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected static async ValueTask ReadExactAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         try
@@ -58,6 +60,7 @@ internal abstract class ModbusClientFraming
             return ModbusLimits.MbapHeaderLength + pduLength;
         }
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public override async ValueTask<Range> ReadResponseAsync(Stream stream, Memory<byte> frame, byte unit, int expectedPduLength, CancellationToken cancellationToken)
         {
             await ReadExactAsync(stream, frame[..ModbusLimits.MbapHeaderLength], cancellationToken).ConfigureAwait(false);
@@ -106,6 +109,7 @@ internal abstract class ModbusClientFraming
             return 1 + pduLength + 2;
         }
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public override async ValueTask<Range> ReadResponseAsync(Stream stream, Memory<byte> frame, byte unit, int expectedPduLength, CancellationToken cancellationToken)
         {
             // RTU has no length field: read unit and function, then as much as that answer must hold.

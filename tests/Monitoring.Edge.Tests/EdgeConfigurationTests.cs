@@ -39,7 +39,7 @@ public sealed class EdgeConfigurationTests
         Assert.Equal(("casa-aero-01", "gw-01"), (configuration.Site, configuration.Agent));
         Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60)), (configuration.PollGroups["fast"], configuration.PollGroups["slow"]));
         Assert.Equal(("m-main", "127.0.0.1:502", (byte)1, ModbusTransport.Tcp), (device.Id, device.Endpoint, device.Unit, device.Transport));
-        Assert.Equal((TimeSpan.FromSeconds(1), 16, 125), (device.Timeout, device.MaxGap, device.MaxRegistersPerRead));
+        Assert.Equal((TimeSpan.FromSeconds(1), 64, 125), (device.Timeout, device.MaxGap, device.MaxRegistersPerRead));
         Assert.Equal(7, device.Points.Count);
     }
 

@@ -96,7 +96,12 @@ public sealed class EdgePoller : IAsyncDisposable
             .ToList();
         while (!cancellationToken.IsCancellationRequested)
         {
-            var next = schedule.MinBy(s => s.Due)!;
+            var next = schedule[0];
+            foreach (var scheduled in schedule)
+            {
+                next = scheduled.Due < next.Due ? scheduled : next;
+            }
+
             var wait = next.Due - _time.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
@@ -125,11 +130,24 @@ public sealed class EdgePoller : IAsyncDisposable
             // Fixed rate; a poll that overran its interval starts the next one from now rather than bursting.
             var now = _time.GetUtcNow();
             next.Due = next.Due + next.Interval > now ? next.Due + next.Interval : now;
-            if (!schedule.Any(s => s.Due <= now))
+            if (endpoint.Devices[0].Device.ConnectPerCycle && !IsAnyDue(schedule, now))
             {
                 await EndCycleAsync(endpoint).ConfigureAwait(false);
             }
         }
+    }
+
+    private static bool IsAnyDue(List<ScheduledPoll> schedule, DateTimeOffset now)
+    {
+        foreach (var scheduled in schedule)
+        {
+            if (scheduled.Due <= now)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static async ValueTask EndCycleAsync(Endpoint endpoint)

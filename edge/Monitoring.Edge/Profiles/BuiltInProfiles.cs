@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace Monitoring.Edge.Profiles;
 
 /// <summary>The profiles compiled into the agent (Profiles/BuiltIn/*.yaml), by id.</summary>
-internal static class BuiltInProfiles
+public static class BuiltInProfiles
 {
     private static readonly Lazy<IReadOnlyDictionary<string, MeterProfile>> Profiles = new(Load);
 

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Net;
+using Monitoring.Edge.Profiles;
+using Monitoring.Modbus;
+
+namespace Monitoring.Edge.Benchmarks;
+
+/// <summary>Meters served by our Modbus server framing: register maps of the built-in profiles with plausible values.</summary>
+public static class SimulatedDevices
+{
+    /// <summary>Registers holding <paramref name="value"/> for every point of <paramref name="profile"/>, keyed by table.</summary>
+    public static ModbusRegisterBank Bank(MeterProfile profile, byte unit, double value)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var bank = new ModbusRegisterBank();
+        foreach (var point in profile.Points)
+        {
+            bank.Set(unit, point.Table, point.Address, Registers(point, value));
+        }
+
+        return bank;
+    }
+
+    /// <summary>The registers a device shows for <paramref name="value"/> (in the field's unit) at <paramref name="point"/>.</summary>
+    public static ushort[] Registers(ProfilePoint point, double value)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        var raw = ((value / point.UnitFactor) - point.Offset) / point.Scale;
+        var registers = new ushort[point.RegisterCount];
+        switch (point.Encoding)
+        {
+            case PointEncoding.IntegerPlusFraction:
+                var whole = Math.Floor(raw);
+                RegisterEncoder.Encode(whole, point.Type, point.Order, registers);
+                RegisterEncoder.Encode(raw - whole, ModbusDataType.Float32, point.Order, registers.AsSpan(point.Type.RegisterCount()));
+                break;
+            case PointEncoding.SchneiderPowerFactor:
+                RegisterEncoder.Encode(Math.Min(raw, 1), point.Type, point.Order, registers);
+                break;
+            default:
+                RegisterEncoder.Encode(raw, point.Type, point.Order, registers);
+                break;
+        }
+
+        return registers;
+    }
+
+    /// <summary>
+    /// <c>serve-devices --devices N [--profile ID]</c>: N servers on free loopback ports; prints
+    /// <c>ready PORT,PORT,...</c> and serves until its standard input closes.
+    /// </summary>
+    public static async Task<int> ServeAsync(string[] args)
+    {
+        var devices = IntOption(args, "--devices", 200);
+        var profile = BuiltInProfiles.All[StringOption(args, "--profile", "eastron-sdm630")];
+        var servers = new List<ModbusTcpServer>();
+        for (var i = 0; i < devices; i++)
+        {
+            var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), Bank(profile, 1, 100 + i));
+            server.Start();
+            servers.Add(server);
+        }
+
+        Console.WriteLine("ready " + string.Join(',', servers.Select(s => s.LocalEndpoint.Port.ToString(CultureInfo.InvariantCulture))));
+        await Console.In.ReadToEndAsync().ConfigureAwait(false);
+        foreach (var server in servers)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    public static int IntOption(string[] args, string name, int fallback)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    public static string StringOption(string[] args, string name, string fallback)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+    }
+}
