@@ -14,6 +14,7 @@ internal static class MonitoringCommand
         var root = new RootCommand("Industrial energy and water monitoring: ingestion, aggregation, KPIs and programme reports.");
         root.Subcommands.Add(CreateConfigCommand());
         root.Subcommands.Add(CreateDemoCommand());
+        root.Subcommands.Add(BaselineCommand.Create());
         return root;
     }
 
