@@ -20,7 +20,7 @@ public class DecodeAndPlanBenchmarks
         var profiles = BuiltInProfiles.All.Values.OrderBy(p => p.Id, StringComparer.Ordinal).ToArray();
         _points = [.. Enumerable.Range(0, Devices).Select(i => profiles[i % profiles.Length].Points.ToArray())];
         _answers = [.. _points.Select((points, i) => RequestPlanner.Plan(points, ModbusLimits.MaxReadRegisters, 16)
-            .Select(block => (block, Answer(block, 100 + i)))
+            .Select(block => (block, Answer(block, i)))
             .ToArray())];
     }
 
@@ -59,12 +59,12 @@ public class DecodeAndPlanBenchmarks
         return sum;
     }
 
-    private static ushort[] Answer(ReadBlock block, double value)
+    private static ushort[] Answer(ReadBlock block, int meter)
     {
         var registers = new ushort[block.Count];
         foreach (var planned in block.Points)
         {
-            SimulatedDevices.Registers(planned.Point, value).CopyTo(registers.AsSpan(planned.Offset));
+            SimulatedDevices.Registers(planned.Point, SimulatedDevices.PlausibleValue(planned.Point.Field, meter)).CopyTo(registers.AsSpan(planned.Offset));
         }
 
         return registers;

@@ -63,7 +63,8 @@ public static class PollingCpu
             $"devices {devices}, interval {interval}, measured {wall.TotalSeconds:0.0} s: "
             + $"{polled / wall.TotalSeconds:0} polls/s, {(Interlocked.Read(ref readings) - readingsBefore) / wall.TotalSeconds:0} readings/s, "
             + $"{Interlocked.Read(ref errors) - errorsBefore} errors, CPU {100 * cpu.TotalSeconds / wall.TotalSeconds:0.00} % of one core, "
-            + $"{allocated / wall.TotalSeconds / 1024:0} KiB/s allocated"));
+            + $"{allocated / wall.TotalSeconds / 1024:0} KiB/s allocated, "
+            + $"{poller.Statistics.Values.Sum(s => s.Connects)} connects"));
         return 0;
     }
 

@@ -8,18 +8,34 @@ namespace Monitoring.Edge.Benchmarks;
 /// <summary>Meters served by our Modbus server framing: register maps of the built-in profiles with plausible values.</summary>
 public static class SimulatedDevices
 {
-    /// <summary>Registers holding <paramref name="value"/> for every point of <paramref name="profile"/>, keyed by table.</summary>
-    public static ModbusRegisterBank Bank(MeterProfile profile, byte unit, double value)
+    /// <summary>The registers of every point of <paramref name="profile"/> holding plausible values for meter number <paramref name="meter"/>.</summary>
+    public static ModbusRegisterBank Bank(MeterProfile profile, byte unit, int meter)
     {
         ArgumentNullException.ThrowIfNull(profile);
         var bank = new ModbusRegisterBank();
         foreach (var point in profile.Points)
         {
-            bank.Set(unit, point.Table, point.Address, Registers(point, value));
+            bank.Set(unit, point.Table, point.Address, Registers(point, PlausibleValue(point.Field, meter)));
         }
 
         return bank;
     }
+
+    /// <summary>A value in the field's unit that every profile's encoding can hold.</summary>
+    public static double PlausibleValue(string field, int meter) => field switch
+    {
+        "voltage_v" => 230 + (meter % 10 * 0.1),
+        "current_a" => 10 + (meter % 50),
+        "power_kw" => 5 + (meter % 100),
+        "reactive_power_kvar" => 1.5,
+        "pf" => 0.9,
+        "frequency_hz" => 50,
+        "energy_import_kwh" => 10_000 + (meter * 10),
+        "energy_export_kwh" => 10 + meter,
+        "volume_m3" => 1_000 + meter,
+        "flow_m3h" => 2.5,
+        _ => 1,
+    };
 
     /// <summary>The registers a device shows for <paramref name="value"/> (in the field's unit) at <paramref name="point"/>.</summary>
     public static ushort[] Registers(ProfilePoint point, double value)
@@ -56,7 +72,7 @@ public static class SimulatedDevices
         var servers = new List<ModbusTcpServer>();
         for (var i = 0; i < devices; i++)
         {
-            var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), Bank(profile, 1, 100 + i));
+            var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), Bank(profile, 1, i));
             server.Start();
             servers.Add(server);
         }

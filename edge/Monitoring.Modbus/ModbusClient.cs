@@ -243,6 +243,8 @@ public sealed class ModbusClient : IAsyncDisposable
         }
         finally
         {
+            // Disarm the timer: left running it would fire after every request and force a new source.
+            _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
             registration.Dispose();
             _lastRequestEnded = _time.GetTimestamp();
         }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Monitoring.Edge.Profiles;
 using Monitoring.Modbus;
 
@@ -7,7 +8,8 @@ namespace Monitoring.Edge.Polling;
 public sealed record PlannedPoint(ProfilePoint Point, int Offset);
 
 /// <summary>One read request: a contiguous run of registers that covers one or more points.</summary>
-public sealed record ReadBlock(ModbusFunction Table, ushort Address, ushort Count, IReadOnlyList<PlannedPoint> Points)
+/// <param name="Points">An immutable array, so that decoding loops over it without allocating an enumerator.</param>
+public sealed record ReadBlock(ModbusFunction Table, ushort Address, ushort Count, ImmutableArray<PlannedPoint> Points)
 {
     public override string ToString() =>
         $"FC{(int)Table:00} {Address}..{Address + Count - 1} ({Count} registers: {string.Join(", ", Points.Select(p => p.Point.Field))})";
