@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using Monitoring.Edge.Buffering;
+
+namespace Monitoring.Edge.Tests;
+
+public sealed class DiskBufferTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "buffer-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private DiskBufferOptions Options(long maxBytes = 1 << 20, long segmentBytes = 64 * 1024) =>
+        new() { Directory = _directory, MaxBytes = maxBytes, SegmentBytes = segmentBytes, CommitInterval = TimeSpan.Zero };
+
+    private static byte[] Text(string value) => Encoding.ASCII.GetBytes(value);
+
+    private static string[] Texts(IEnumerable<BufferedRecord> records) => [.. records.Select(r => Encoding.ASCII.GetString(r.Payload.Span))];
+
+    [Fact]
+    public async Task Unacknowledged_records_survive_a_restart_in_order_and_sequences_are_never_reused()
+    {
+        await using (var buffer = DiskBuffer.Open(Options(), out _))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await buffer.AppendAsync(RecordPriority.Counter, Text($"r{i}"));
+            }
+
+            var first = buffer.Peek(4);
+            buffer.Acknowledge(first[^1].Sequence);
+            Assert.Equal(["r0", "r1", "r2", "r3"], Texts(first));
+        }
+
+        await using var reopened = DiskBuffer.Open(Options(), out var report);
+        var next = await reopened.AppendAsync(RecordPriority.Gauge, Text("r10"));
+
+        Assert.Equal((1, 6L, 0L), (report.Segments, report.Records, report.DiscardedRecords));
+        Assert.Equal(11, next);
+        Assert.Equal(["r4", "r5", "r6", "r7", "r8", "r9", "r10"], Texts(reopened.Peek(100)));
+        Assert.Equal(7, reopened.Statistics.Records);
+    }
+
+    [Fact]
+    public async Task A_torn_tail_is_truncated_at_the_last_whole_record()
+    {
+        await using (var buffer = DiskBuffer.Open(Options(), out _))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await buffer.AppendAsync(RecordPriority.Counter, Text($"reading {i}"));
+            }
+        }
+
+        var segment = Directory.GetFiles(_directory, "*.seg").Single();
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(file.Length - 7);
+        }
+
+        await using var reopened = DiskBuffer.Open(Options(), out var report);
+        await reopened.AppendAsync(RecordPriority.Counter, Text("after"));
+
+        Assert.Equal((4L, 1L), (report.Records, report.DiscardedRecords));
+        Assert.Single(report.Problems);
+        Assert.Equal(["reading 0", "reading 1", "reading 2", "reading 3", "after"], Texts(reopened.Peek(100)));
+    }
+
+    [Fact]
+    public async Task Flipped_bytes_in_the_middle_lose_only_the_damaged_record()
+    {
+        await using (var buffer = DiskBuffer.Open(Options(), out _))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await buffer.AppendAsync(RecordPriority.Counter, Text($"reading {i}"));
+            }
+        }
+
+        var segment = Directory.GetFiles(_directory, "*.seg").Single();
+        var bytes = File.ReadAllBytes(segment);
+        var recordSize = bytes.Length / 5;
+        bytes[(2 * recordSize) + 30] ^= 0xFF;
+        bytes[(2 * recordSize) + 31] ^= 0x55;
+        File.WriteAllBytes(segment, bytes);
+
+        await using var reopened = DiskBuffer.Open(Options(), out var report);
+
+        Assert.Equal(["reading 0", "reading 1", "reading 3", "reading 4"], Texts(reopened.Peek(100)));
+        Assert.Equal((1L, (long)recordSize), (report.DiscardedRecords, report.DiscardedBytes));
+    }
+
+    [Fact]
+    public async Task When_full_gauges_go_first_and_counters_only_when_no_gauge_is_left()
+    {
+        await using var buffer = DiskBuffer.Open(Options(maxBytes: 8192, segmentBytes: 4096), out _);
+        var payload = new byte[100]; // 129 bytes on disk
+        for (var i = 0; i < 40; i++)
+        {
+            await buffer.AppendAsync(RecordPriority.Counter, payload);
+            await buffer.AppendAsync(RecordPriority.Gauge, payload);
+        }
+
+        var statistics = buffer.Statistics;
+        var kept = buffer.Peek(1000);
+
+        // 80 records of 129 bytes do not fit in 8 KiB: every counter is kept, gauges were refused or compacted away.
+        Assert.Equal(40, kept.Count(r => r.Priority == RecordPriority.Counter));
+        Assert.Equal(0, statistics.DroppedCountersFull);
+        Assert.Equal(40 - kept.Count(r => r.Priority == RecordPriority.Gauge), statistics.DroppedGaugesFull);
+        Assert.True(statistics.DroppedGaugesFull > 0);
+        Assert.True(statistics.Bytes <= 8192);
+
+        // With no gauge left to drop, the oldest counters go, and are counted.
+        for (var i = 0; i < 40; i++)
+        {
+            await buffer.AppendAsync(RecordPriority.Counter, payload);
+        }
+
+        Assert.True(buffer.Statistics.DroppedCountersFull > 0);
+
+        // Every one of the 120 appends is either still in the buffer or counted as dropped.
+        var final = buffer.Statistics;
+        Assert.Equal(120, buffer.Peek(1000).Count + final.DroppedCountersFull + final.DroppedGaugesFull);
+    }
+
+    [Fact]
+    public async Task Records_older_than_the_maximum_age_expire_and_are_counted()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-26T00:00:00Z", CultureInfo.InvariantCulture));
+        var options = Options(segmentBytes: 4096) with { MaxAge = TimeSpan.FromDays(1), Fsync = false };
+        await using var buffer = DiskBuffer.Open(options, out _, time);
+        var payload = new byte[1000];
+        for (var i = 0; i < 5; i++)
+        {
+            await buffer.AppendAsync(RecordPriority.Counter, payload);
+        }
+
+        time.Advance(TimeSpan.FromDays(2));
+        await buffer.AppendAsync(RecordPriority.Counter, payload);
+
+        Assert.Equal(5, buffer.Statistics.DroppedExpired);
+        Assert.Equal([6L], buffer.Peek(100).Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public async Task Killed_twenty_times_while_appending_nothing_durable_is_lost_or_duplicated()
+    {
+        var harness = Path.Combine(AppContext.BaseDirectory, "Monitoring.Edge.CrashHarness.dll");
+        var random = new Random(20261126);
+        var durable = -1L;
+        for (var kill = 0; kill < 20; kill++)
+        {
+            using var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{harness}\" \"{_directory}\"")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            })!;
+            var target = random.Next(5, 300);
+            var seen = 0;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (seen < target && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                durable = long.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+                seen++;
+            }
+
+            process.Kill(entireProcessTree: true); // SIGKILL: no flush, no dispose
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(seen == target, $"run {kill} stopped after {seen} records: {await process.StandardError.ReadToEndAsync(timeout.Token)}");
+        }
+
+        await using var buffer = DiskBuffer.Open(Options(maxBytes: 64L << 20), out var report);
+        var numbers = buffer.Peek(int.MaxValue).Select(r => long.Parse(Encoding.ASCII.GetString(r.Payload.Span).Split(' ')[^1], CultureInfo.InvariantCulture)).ToList();
+
+        // Everything not yet acknowledged by the simulated uplink is there once, in order, through the last durable record.
+        Assert.NotEmpty(numbers);
+        Assert.Equal(Enumerable.Range((int)numbers[0], numbers.Count).Select(n => (long)n), numbers);
+        Assert.True(numbers[^1] >= durable, $"last durable record {durable} missing (buffer ends at {numbers[^1]})");
+        Assert.Equal(0, report.DiscardedRecords);
+    }
+}
