@@ -114,6 +114,35 @@ public sealed class PymodbusPeerTests(ModbusPeerFixture peer) : IAsyncDisposable
         await _client.WriteMultipleCoilsAsync(2, 0x20, new bool[9]);
     }
 
+    public static TheoryData<ModbusDataType, double> TypeMatrix => new()
+    {
+        { ModbusDataType.Int16, -12345 },
+        { ModbusDataType.UInt16, 54321 },
+        { ModbusDataType.Int32, -123456789 },
+        { ModbusDataType.UInt32, 3123456789 },
+        { ModbusDataType.Int64, -1234567890123456 },
+        { ModbusDataType.UInt64, 12345678901234567 },
+        { ModbusDataType.Float32, -1234.5 },
+        { ModbusDataType.Float64, 98765.4321 },
+    };
+
+    [Theory]
+    [MemberData(nameof(TypeMatrix))]
+    public async Task Every_data_type_in_every_word_order_as_pymodbus_encodes_it(ModbusDataType type, double expected)
+    {
+        // Unit 3 holds each type in the orders ABCD, CDAB, BADC, DCBA at PDU 4 × (type × 4 + order).
+        var registers = new ushort[128];
+        await _client.ReadHoldingRegistersAsync(3, 0, registers.AsMemory(0, 64));
+        await _client.ReadHoldingRegistersAsync(3, 64, registers.AsMemory(64, 64));
+
+        foreach (var order in Enum.GetValues<RegisterOrder>())
+        {
+            var at = 4 * (((int)type * 4) + (int)order);
+            Assert.True(RegisterDecoder.TryDecode(registers.AsSpan(at), type, order, rejectSentinels: true, out var value), $"{type} {order}");
+            Assert.Equal(expected, value);
+        }
+    }
+
     private static double Decode(ReadOnlySpan<ushort> registers, ModbusDataType type, RegisterOrder order)
     {
         Assert.True(RegisterDecoder.TryDecode(registers, type, order, rejectSentinels: true, out var value));

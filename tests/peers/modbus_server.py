@@ -63,6 +63,12 @@ that bridges a hole gets exception 2, as on the real devices, so the edge planne
     16    tuf-2000m             holding  flow 12.75 m3/h, totaliser 98765 + 0.25 m3 (CDAB)
     17    xintai-water          holding  volume 4321.5 m3, flow 3.25 m3/h (float32 DCBA)
 The exact addresses are in PROFILE_UNITS below.
+
+Unit 3: every data type in every word order, holding registers, encoded with struct (TYPE_MATRIX below):
+types int16, uint16, int32, uint32, int64, uint64, float32, float64 (in that order), each in the orders
+ABCD, CDAB, BADC, DCBA (in that order); entry k = type_index * 4 + order_index starts at PDU 4 * k
+(a 16-bit type uses one register of its four). Values: int16 -12345, uint16 54321, int32 -123456789,
+uint32 3123456789, int64 -1234567890123456, uint64 12345678901234567, float32 -1234.5, float64 98765.4321.
 """
 
 import argparse
@@ -170,6 +176,29 @@ GATEWAY_HOLDING = {
 }
 
 
+TYPE_MATRIX_VALUES = [
+    (">h", -12345), (">H", 54321), (">i", -123456789), (">I", 3123456789),
+    (">q", -1234567890123456), (">Q", 12345678901234567), (">f", -1234.5), (">d", 98765.4321),
+]
+
+
+def in_order(registers, order):
+    """Big-endian registers rearranged to ABCD, CDAB (words reversed), BADC (bytes swapped) or DCBA (both)."""
+    if order in ("CDAB", "DCBA"):
+        registers = list(reversed(registers))
+    if order in ("BADC", "DCBA"):
+        registers = [((r & 0xFF) << 8) | (r >> 8) for r in registers]
+    return registers
+
+
+def type_matrix():
+    entries = {}
+    for type_index, (fmt, value) in enumerate(TYPE_MATRIX_VALUES):
+        for order_index, order in enumerate(("ABCD", "CDAB", "BADC", "DCBA")):
+            entries[4 * (type_index * 4 + order_index)] = in_order(words(fmt, value), order)
+    return entries
+
+
 # unit: (table, {pdu_address: [registers]}), in each vendor's encoding.
 PROFILE_UNITS = {
     11: ("input", {  # eastron-sdm630: float32 ABCD
@@ -230,6 +259,7 @@ def build_context():
     slaves = {
         1: unit(table(SDM630_INPUT), table(SDM630_HOLDING)),
         2: unit(table({}), table(GATEWAY_HOLDING)),
+        3: unit(table({}), table(type_matrix())),
     }
     for number, (kind, entries) in PROFILE_UNITS.items():
         slaves[number] = profile_unit(kind, entries)
@@ -258,7 +288,7 @@ async def serve(host, port, rtu_port):
     for server in servers:
         await server.serving
     rtu = f", RTU over TCP on {host}:{rtu_port}" if rtu_port else ""
-    print(f"modbus_server: serving units 1, 2 and 11..17 on {host}:{port}{rtu}", flush=True)
+    print(f"modbus_server: serving units 1, 2, 3 and 11..17 on {host}:{port}{rtu}", flush=True)
     done, _ = await asyncio.wait(
         [*tasks, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
     )
