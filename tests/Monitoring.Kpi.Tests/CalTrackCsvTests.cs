@@ -1,3 +1,4 @@
+using Monitoring.Testing;
 using Monitoring.Kpi.CalTrack;
 
 namespace Monitoring.Kpi.Tests;

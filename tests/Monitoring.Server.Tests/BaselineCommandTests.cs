@@ -1,3 +1,4 @@
+using Monitoring.Testing;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;

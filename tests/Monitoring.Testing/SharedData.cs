@@ -1,10 +1,10 @@
-namespace Monitoring.Kpi.Tests;
+namespace Monitoring.Testing;
 
 /// <summary>
-/// Locates the shared reference data, which lives beside the repository (../shared), both here and in CI.
-/// MONITORING_SHARED_DIR overrides the location.
+/// Locates the shared reference data, which lives beside the repository (../shared), both here and in CI:
+/// Monitoring.sln is searched upwards from the test binaries. MONITORING_SHARED_DIR overrides the location.
 /// </summary>
-internal static class SharedData
+public static class SharedData
 {
     public static string CalTrackFile(string fileName)
     {
