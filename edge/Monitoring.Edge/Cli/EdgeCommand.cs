@@ -21,6 +21,7 @@ internal static class EdgeCommand
         var root = new RootCommand("Edge agent: reads Modbus TCP meters and forwards their readings as line protocol.");
         root.Subcommands.Add(CreateCheck());
         root.Subcommands.Add(CreatePoll());
+        root.Subcommands.Add(CreateRun());
         return root;
     }
 
@@ -50,6 +51,43 @@ internal static class EdgeCommand
         poll.SetAction((parse, cancellationToken) => PollAsync(
             parse.GetValue(config)!.ToString(), parse.GetValue(once), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
         return poll;
+    }
+
+    private static Command CreateRun()
+    {
+        var config = ConfigOption();
+        var run = new Command("run", "Run the agent: poll, buffer every reading on disk, forward upstream, report health. SIGTERM or Ctrl+C stops it cleanly.");
+        run.Options.Add(config);
+        run.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(config)!.ToString(), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken));
+        return run;
+    }
+
+    internal static async Task<int> RunAsync(string path, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (Load(path, error) is not { } configuration)
+        {
+            return InvalidConfiguration;
+        }
+
+        if (configuration.Buffer is null || configuration.Uplink is null)
+        {
+            error.WriteLine($"{path}: 'run' needs the 'buffer' and 'uplink' sections (see docs/edge.md)");
+            return InvalidConfiguration;
+        }
+
+        await using var agent = new EdgeAgent(configuration, out var recovery);
+        output.WriteLine($"monitoring-edge {configuration.Agent} for site {configuration.Site}: {configuration.Devices.Count} device(s), buffer {configuration.Buffer.Directory}, uplink {agent.UplinkDescription}");
+        output.WriteLine($"buffer: {recovery.Records} record(s) waiting in {recovery.Segments} segment(s)"
+            + (recovery.DiscardedRecords > 0 ? $"; discarded {recovery.DiscardedRecords} damaged record(s), {recovery.DiscardedBytes} bytes" : string.Empty));
+        foreach (var problem in recovery.Problems)
+        {
+            error.WriteLine($"buffer: {problem}");
+        }
+
+        await agent.RunAsync(cancellationToken).ConfigureAwait(false);
+        output.WriteLine("stopped; the buffer keeps what was not yet forwarded");
+        return Ok;
     }
 
     private static EdgeConfiguration? Load(string path, TextWriter error)

@@ -3,12 +3,42 @@ using Monitoring.Modbus;
 
 namespace Monitoring.Edge.Configuration;
 
-/// <summary>An edge agent's configuration: which site it serves, its poll groups and devices.</summary>
+/// <summary>An edge agent's configuration: which site it serves, its poll groups and devices, buffer and uplink.</summary>
+/// <param name="Buffer">Required by <c>run</c>; <c>check</c> and <c>poll</c> do without.</param>
+/// <param name="Uplink">Required by <c>run</c>.</param>
 public sealed record EdgeConfiguration(
     string Site,
     string Agent,
     IReadOnlyDictionary<string, TimeSpan> PollGroups,
-    IReadOnlyList<DeviceConfiguration> Devices);
+    IReadOnlyList<DeviceConfiguration> Devices,
+    BufferSettings? Buffer = null,
+    UplinkSettings? Uplink = null,
+    TimeSpan? HealthInterval = null);
+
+/// <summary>The store-and-forward buffer's place and bounds.</summary>
+public sealed record BufferSettings(string Directory, long MaxBytes, TimeSpan MaxAge, bool Fsync);
+
+public enum UplinkKind
+{
+    /// <summary>InfluxDB v2 write API over HTTP(S).</summary>
+    Http,
+    /// <summary>MQTT 5, QoS 1.</summary>
+    Mqtt,
+}
+
+/// <summary>Where the buffer's batches go. Secrets come from environment variables or files, never from this file.</summary>
+public sealed record UplinkSettings(
+    UplinkKind Kind,
+    Uri Url,
+    string Organization,
+    string Bucket,
+    string? Token,
+    string? Username,
+    string? Password,
+    int BatchRecords,
+    int BatchBytes,
+    TimeSpan BatchAge,
+    TimeSpan Timeout);
 
 /// <summary>One Modbus device (a unit id behind an endpoint) and the points it is polled for.</summary>
 /// <param name="Id">The device's meter id: the <c>meter</c> tag of its readings.</param>

@@ -101,8 +101,109 @@ public static class EdgeConfigurationLoader
             devices.Add(device.Value.Device);
         }
 
+        var buffer = r.Get("buffer") is { } bufferNode ? ReadBuffer(source, bufferNode) : null;
+        var uplink = r.Get("uplink") is { } uplinkNode ? ReadUplink(source, uplinkNode) : null;
+        var healthInterval = Duration(r, "health_interval") ?? TimeSpan.FromSeconds(60);
         r.ReportUnknownKeys();
-        return site is null || agent is null ? null : new EdgeConfiguration(site, agent, groups, devices);
+        return site is null || agent is null ? null : new EdgeConfiguration(site, agent, groups, devices, buffer, uplink, healthInterval);
+    }
+
+    private static BufferSettings? ReadBuffer(YamlSource source, YamlNode node)
+    {
+        var r = YamlMapReader.For(source, node, "buffer");
+        var directory = r.Scalar("directory", required: true);
+        var maxBytes = Size(r, "max_size") ?? (1L << 30);
+        var maxAge = Duration(r, "max_age") ?? TimeSpan.FromDays(30);
+        var fsync = r.Boolean("fsync") ?? true;
+        r.ReportUnknownKeys();
+        return directory is null ? null : new BufferSettings(directory, maxBytes, maxAge, fsync);
+    }
+
+    private static UplinkSettings? ReadUplink(YamlSource source, YamlNode node)
+    {
+        var r = YamlMapReader.For(source, node, "uplink");
+        var urlText = r.Scalar("url", required: true);
+        Uri? url = null;
+        UplinkKind? kind = null;
+        if (urlText is not null && Uri.TryCreate(urlText, UriKind.Absolute, out var parsed))
+        {
+            kind = parsed.Scheme switch
+            {
+                "http" or "https" => UplinkKind.Http,
+                "mqtt" => UplinkKind.Mqtt,
+                _ => null,
+            };
+            url = new Uri(parsed.ToString().TrimEnd('/') + "/");
+        }
+
+        if (urlText is not null && kind is null)
+        {
+            source.Report(r.Get("url")!, $"uplink: 'url' must be http://, https:// or mqtt://host:port, got '{urlText}'");
+        }
+
+        var organization = r.Scalar("org") ?? "monitoring";
+        var bucket = r.Scalar("bucket") ?? "monitoring";
+        var token = Secret(r, "token");
+        var username = r.Scalar("username");
+        var password = Secret(r, "password");
+        var batchRecords = r.WholeNumber("batch_records", min: 1, max: 1_000_000) ?? 5000;
+        var batchBytes = Size(r, "batch_size") ?? (4L << 20);
+        var batchAge = Duration(r, "batch_age", allowZero: true) ?? TimeSpan.FromSeconds(1);
+        var timeout = Duration(r, "timeout") ?? TimeSpan.FromSeconds(10);
+        r.ReportUnknownKeys();
+        return url is null || kind is null
+            ? null
+            : new UplinkSettings(kind.Value, url, organization, bucket, token, username, password, batchRecords, (int)Math.Min(batchBytes, int.MaxValue), batchAge, timeout);
+    }
+
+    /// <summary>A secret named by <c>KEY_env</c> (an environment variable) or <c>KEY_file</c> (a file the user owns), never written inline.</summary>
+    private static string? Secret(YamlMapReader r, string key)
+    {
+        if (r.Get(key) is { } inline)
+        {
+            r.Source.Report(inline, $"{r.What}: do not write the {key} in this file; use '{key}_env' (an environment variable) or '{key}_file' (a file)");
+        }
+
+        if (r.Scalar(key + "_env") is { } variable)
+        {
+            var value = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(value))
+            {
+                r.Source.Report(r.Get(key + "_env")!, $"{r.What}: environment variable '{variable}' ({key}) is not set");
+            }
+
+            return value;
+        }
+
+        if (r.Scalar(key + "_file") is { } path)
+        {
+            if (!File.Exists(path))
+            {
+                r.Source.Report(r.Get(key + "_file")!, $"{r.What}: {key} file '{path}' does not exist");
+                return null;
+            }
+
+            return File.ReadAllText(path).Trim();
+        }
+
+        return null;
+    }
+
+    private static long? Size(YamlMapReader r, string key)
+    {
+        var text = r.Scalar(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (Durations.TryParseSize(text, out var bytes) && bytes > 0)
+        {
+            return bytes;
+        }
+
+        r.Source.Report(r.Get(key)!, $"{r.What}: '{key}' must be a size such as 512MiB or 1GiB, got '{text}'");
+        return null;
     }
 
     private static Dictionary<string, TimeSpan> ReadPollGroups(YamlMapReader configuration)

@@ -1,0 +1,162 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Monitoring.Edge.Buffering;
+using Monitoring.Edge.Configuration;
+using Monitoring.Edge.Polling;
+using Monitoring.Edge.Uplink;
+using Monitoring.Testing;
+using MQTTnet;
+
+namespace Monitoring.Edge.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class UplinkServicesDefinition : ICollectionFixture<ModbusPeerFixture>, ICollectionFixture<VictoriaMetricsFixture>, ICollectionFixture<MosquittoFixture>
+{
+    public const string Name = "edge uplink services";
+}
+
+/// <summary>The whole agent: pymodbus devices → disk buffer → uplink → a real InfluxDB-compatible endpoint or MQTT broker.</summary>
+[Collection(UplinkServicesDefinition.Name)]
+public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture victoria, MosquittoFixture mosquitto) : IDisposable
+{
+    private readonly string _bufferDirectory = Path.Combine(Path.GetTempPath(), "agent-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_bufferDirectory))
+        {
+            Directory.Delete(_bufferDirectory, recursive: true);
+        }
+    }
+
+    private EdgeConfiguration Configuration(string site, string uplink) =>
+        EdgeConfigurationLoader.Load("edge.yaml", $"""
+            site: {site}
+            agent: gw-01
+            poll_groups: {"{"} fast: 500ms, slow: 500ms {"}"}
+            health_interval: 500ms
+            devices:
+              - {"{"} id: water-main, host: {peer.Host}, port: {peer.Port}, unit: 17, profile: xintai-water {"}"}
+            buffer: {"{"} directory: {_bufferDirectory}, fsync: false {"}"}
+            uplink: {uplink}
+            """).Configuration ?? throw new InvalidOperationException("invalid test configuration");
+
+    [Fact]
+    public async Task Readings_and_health_reach_victoria_metrics_through_the_http_uplink()
+    {
+        var site = "agent-http-" + Guid.NewGuid().ToString("N")[..8];
+        var configuration = Configuration(site, $"{{ url: {victoria.BaseAddress}, batch_age: 0ms }}");
+        await using var agent = new EdgeAgent(configuration, out _);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var run = agent.RunAsync(stop.Token);
+
+        IReadOnlyList<ExportedSeries> volume = [], health = [];
+        while (!stop.IsCancellationRequested && (volume.Count == 0 || health.Count == 0))
+        {
+            await Task.Delay(500, stop.Token);
+            await victoria.ForceFlushAsync(stop.Token);
+            volume = await victoria.ExportAsync($"{{__name__=\"meter_volume_m3\",site=\"{site}\"}}", stop.Token);
+            health = await victoria.ExportAsync($"{{__name__=\"edge_status_buffer_records\",site=\"{site}\"}}", stop.Token);
+        }
+
+        await stop.CancelAsync();
+        await run;
+
+        var series = Assert.Single(volume);
+        Assert.Equal("water-main", series.Labels["meter"]);
+        Assert.All(series.Values, v => Assert.Equal(4321.5, v));
+        Assert.Equal("gw-01", Assert.Single(health).Labels["agent"]);
+        Assert.True(agent.Forwarder.Statistics.BatchesSent > 0);
+    }
+
+    [Fact]
+    public async Task The_mqtt_uplink_publishes_line_protocol_with_a_batch_id_at_qos_1()
+    {
+        var site = "agent-mqtt-" + Guid.NewGuid().ToString("N")[..8];
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var subscriber = await mosquitto.ConnectClientAsync("agent-test-sub-" + site, stop.Token);
+        var received = new TaskCompletionSource<MqttApplicationMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            received.TrySetResult(e.ApplicationMessage);
+            return Task.CompletedTask;
+        };
+        await subscriber.SubscribeAsync(mosquitto.Factory.CreateSubscribeOptionsBuilder().WithTopicFilter($"monitoring/v1/{site}/gw-01/lp", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build(), stop.Token);
+
+        var configuration = Configuration(site, $"{{ url: 'mqtt://{mosquitto.Endpoint}', batch_age: 0ms }}");
+        await using var agent = new EdgeAgent(configuration, out _);
+        var run = agent.RunAsync(stop.Token);
+        var message = await received.Task.WaitAsync(stop.Token);
+        await stop.CancelAsync();
+        await run;
+
+        var payload = Encoding.UTF8.GetString(message.Payload);
+        Assert.Equal(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, message.QualityOfServiceLevel);
+        Assert.Matches(@"^gw-01:\d+-\d+$", Encoding.UTF8.GetString(Assert.Single(message.UserProperties!, p => p.Name == "batch-id").ValueBuffer.Span));
+        Assert.Matches($@"(^|\n)meter,site={site},meter=water-main (volume_m3=4321\.5|flow_m3h=3\.25) \d{{19}}\n", payload);
+    }
+
+    [Fact]
+    public async Task After_an_outage_every_buffered_record_arrives_once_and_in_order()
+    {
+        await using var buffer = DiskBuffer.Open(new DiskBufferOptions { Directory = _bufferDirectory, Fsync = false, SegmentBytes = 16 * 1024, MaxBytes = 1 << 20 }, out _);
+        for (var i = 0; i < 1000; i++)
+        {
+            await buffer.AppendAsync(RecordPriority.Counter, Encoding.ASCII.GetBytes($"meter,site=s,meter=m energy_import_kwh={i} {i}\n"));
+        }
+
+        var port = FreePort();
+        var settings = new UplinkSettings(UplinkKind.Http, new Uri($"http://127.0.0.1:{port}/"), "o", "b", "t", null, null, 100, 1 << 20, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        await using var uplink = new HttpUplink(settings.Url, "o", "b", "t", settings.Timeout);
+        var forwarder = new Forwarder(buffer, uplink, "gw", settings);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var run = forwarder.RunAsync(stop.Token);
+
+        await Task.Delay(1500, stop.Token); // the uplink is down: nothing listens on the port yet
+        Assert.False(forwarder.Statistics.UplinkUp);
+        Assert.Equal(1000, buffer.Statistics.Records);
+
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var lines = new List<string>();
+        var batchIds = new List<string>();
+        while (lines.Count < 1000)
+        {
+            var context = await listener.GetContextAsync().WaitAsync(stop.Token);
+            using (var gzip = new GZipStream(context.Request.InputStream, CompressionMode.Decompress))
+            using (var reader = new StreamReader(gzip))
+            {
+                lines.AddRange((await reader.ReadToEndAsync(stop.Token)).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            }
+
+            batchIds.Add(context.Request.Headers["X-Batch-Id"]!);
+            Assert.Equal("Token t", context.Request.Headers["Authorization"]);
+            context.Response.StatusCode = 204;
+            context.Response.Close();
+        }
+
+        while (buffer.Statistics.Records > 0 && !stop.IsCancellationRequested)
+        {
+            await Task.Delay(50, stop.Token);
+        }
+
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"meter,site=s,meter=m energy_import_kwh={i} {i}"), lines);
+        Assert.Equal(10, batchIds.Count);
+        Assert.Equal("gw:1-100", batchIds[0]);
+        Assert.True(forwarder.Statistics.Failures > 0);
+        Assert.True(forwarder.Statistics.UplinkUp);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
