@@ -5,6 +5,7 @@ return args switch
 {
     ["polling-cpu", .. var rest] => await PollingCpu.RunAsync(rest),
     ["serve-devices", .. var rest] => await SimulatedDevices.ServeAsync(rest),
+    ["buffer-throughput", .. var rest] => await BufferThroughput.RunAsync(rest),
     _ => Run(args),
 };
 
