@@ -49,8 +49,7 @@ public sealed class BaselineCommandTests : IDisposable
 
     private static Row[] ReadRows(string path) =>
     [
-        .. File.ReadLines(path)
-            .Skip(1)
+        .. File.ReadAllLines(path)[1..] // after the header
             .Select(line => line.Split(','))
             .Where(f => f[2].Length > 0 && f[3].Length > 0 && f[4].Length > 0 && double.Parse(f[4], CultureInfo.InvariantCulture) >= 0.5)
             .Select(f => new Row(f[0], f[1] == "baseline", double.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture))),
