@@ -90,6 +90,14 @@ public sealed class IntervalAggregator
 
     public SeriesCatalog Catalog => _catalog;
 
+    /// <summary>
+    /// The aggregator-wide event-time watermark (newest event time of any series − allowed lateness), up to which
+    /// <see cref="FlushIdle"/> closes idle series; null before the first reading. Roll-ups advance with it.
+    /// </summary>
+    public DateTimeOffset? Watermark => _globalMaxEventTime == long.MinValue
+        ? null
+        : DateTimeOffset.FromUnixTimeMilliseconds(_globalMaxEventTime - _lateness);
+
     public AggregatorCounters Counters => new(
         _accepted, _reordered, _corrected, _duplicates, _tooLate, _rejectedInvalid, _rejectedFuture, _pendingOverflow, _intervals, _correctionRecords);
 
