@@ -15,6 +15,7 @@ internal static class MonitoringCommand
         root.Subcommands.Add(CreateConfigCommand());
         root.Subcommands.Add(CreateDemoCommand());
         root.Subcommands.Add(BaselineCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         return root;
     }
 
