@@ -38,28 +38,7 @@ public static class SimulatedDevices
     };
 
     /// <summary>The registers a device shows for <paramref name="value"/> (in the field's unit) at <paramref name="point"/>.</summary>
-    public static ushort[] Registers(ProfilePoint point, double value)
-    {
-        ArgumentNullException.ThrowIfNull(point);
-        var raw = ((value / point.UnitFactor) - point.Offset) / point.Scale;
-        var registers = new ushort[point.RegisterCount];
-        switch (point.Encoding)
-        {
-            case PointEncoding.IntegerPlusFraction:
-                var whole = Math.Floor(raw);
-                RegisterEncoder.Encode(whole, point.Type, point.Order, registers);
-                RegisterEncoder.Encode(raw - whole, ModbusDataType.Float32, point.Order, registers.AsSpan(point.Type.RegisterCount()));
-                break;
-            case PointEncoding.SchneiderPowerFactor:
-                RegisterEncoder.Encode(Math.Min(raw, 1), point.Type, point.Order, registers);
-                break;
-            default:
-                RegisterEncoder.Encode(raw, point.Type, point.Order, registers);
-                break;
-        }
-
-        return registers;
-    }
+    public static ushort[] Registers(ProfilePoint point, double value) => ProfilePointEncoder.Registers(point, value);
 
     /// <summary>
     /// <c>serve-devices --devices N [--profile ID]</c>: N servers on free loopback ports; prints

@@ -1,0 +1,3 @@
+using Monitoring.Simulators.Cli;
+
+return await SimCommand.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
