@@ -83,7 +83,7 @@ public sealed class ModbusPeerTests(ModbusPeerFixture modbus)
         Assert.NotEqual(0, pastEnd.ExitCode);
         Assert.Contains("Illegal data address", pastEnd.StandardOutput + pastEnd.StandardError, StringComparison.OrdinalIgnoreCase);
 
-        var unknownUnit = await modbus.PollOnceAsync("-a", "3", "-t", "4", "-0", "-r", "0", "-o", "0.5");
+        var unknownUnit = await modbus.PollOnceAsync("-a", "9", "-t", "4", "-0", "-r", "0", "-o", "0.5");
         Assert.NotEqual(0, unknownUnit.ExitCode);
         Assert.Contains("timed out", unknownUnit.StandardOutput + unknownUnit.StandardError, StringComparison.OrdinalIgnoreCase);
     }

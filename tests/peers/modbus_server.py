@@ -19,7 +19,7 @@ With mbpoll, use -0 to give PDU addresses (`mbpoll -0 -r 0 ...`), or 1-based ref
 
 Every table (coils, discrete inputs, input and holding registers) of each unit spans PDU addresses
 0x0000..0x00FF; registers not listed read 0. A read touching 0x0100 or above gets exception 2
-(Illegal Data Address). Requests to unit ids other than 1 and 2 get no answer at all (pymodbus drops
+(Illegal Data Address). Requests to unit ids other than 1, 2, 3 and 11..17 get no answer at all (pymodbus drops
 them, so the client times out, as behind a gateway whose device is offline). Writes (FC05/06/15/16)
 are accepted and change the map until the server stops.
 
