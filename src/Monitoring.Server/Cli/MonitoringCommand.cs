@@ -13,7 +13,7 @@ internal static class MonitoringCommand
     {
         var root = new RootCommand("Industrial energy and water monitoring: ingestion, aggregation, KPIs and programme reports.");
         root.Subcommands.Add(CreateConfigCommand());
-        root.Subcommands.Add(CreateDemoCommand());
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BaselineCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
         return root;
@@ -36,22 +36,6 @@ internal static class MonitoringCommand
         var config = new Command("config", "Work with the site registry.");
         config.Subcommands.Add(check);
         return config;
-    }
-
-    private static Command CreateDemoCommand()
-    {
-        var registry = new Option<DirectoryInfo>("--registry", "-r")
-        {
-            Description = "Registry folder to run the demo on (default: the example plants shipped with the program).",
-            DefaultValueFactory = _ => new DirectoryInfo(BundledRegistry),
-        };
-        var demo = new Command("demo", "Run the product on embedded defaults with the two example plants.");
-        demo.Options.Add(registry);
-        demo.SetAction(parse => CheckRegistry(
-            parse.GetValue(registry)!.ToString(),
-            parse.InvocationConfiguration.Output,
-            parse.InvocationConfiguration.Error));
-        return demo;
     }
 
     internal static int CheckRegistry(string directory, TextWriter output, TextWriter error)
