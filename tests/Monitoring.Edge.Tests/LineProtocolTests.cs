@@ -12,7 +12,7 @@ public sealed class LineProtocolTests
         var second = first.AddMilliseconds(20);
         var output = new StringBuilder();
 
-        LineProtocol.WriteMeterLines(output, "casa-aero", "main incomer,1", [
+        LineProtocolWriter.WriteMeterLines(output, "casa-aero", "main incomer,1", [
             new Reading(first, "voltage_v", 230.5),
             new Reading(second, "energy_import_kwh", 123456.5),
             new Reading(first, "pf", 0.92),

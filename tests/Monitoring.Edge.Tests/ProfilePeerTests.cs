@@ -44,7 +44,7 @@ public sealed partial class ProfilePeerTests(ModbusPeerFixture peer)
         {
             Assert.Empty(poll.Errors);
             Assert.Empty(poll.Invalid);
-            LineProtocol.WriteMeterLines(lines, configuration.Site, poll.Device.Id, poll.Readings);
+            LineProtocolWriter.WriteMeterLines(lines, configuration.Site, poll.Device.Id, poll.Readings);
         }
 
         // One line per request (reads bridging holes in the sparse maps were split); the field sets, in order.

@@ -139,7 +139,7 @@ internal static class EdgeCommand
     private static void Report(EdgeConfiguration configuration, DevicePoll poll, TextWriter output, TextWriter error)
     {
         var lines = new StringBuilder();
-        LineProtocol.WriteMeterLines(lines, configuration.Site, poll.Device.Id, poll.Readings);
+        LineProtocolWriter.WriteMeterLines(lines, configuration.Site, poll.Device.Id, poll.Readings);
         output.Write(lines.ToString());
         foreach (var failure in poll.Errors)
         {

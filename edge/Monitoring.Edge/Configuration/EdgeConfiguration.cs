@@ -1,3 +1,4 @@
+using Monitoring.Edge.Inputs.Mqtt;
 using Monitoring.Edge.Profiles;
 using Monitoring.Modbus;
 
@@ -6,6 +7,7 @@ namespace Monitoring.Edge.Configuration;
 /// <summary>An edge agent's configuration: which site it serves, its poll groups and devices, buffer and uplink.</summary>
 /// <param name="Buffer">Required by <c>run</c>; <c>check</c> and <c>poll</c> do without.</param>
 /// <param name="Uplink">Required by <c>run</c>.</param>
+/// <param name="MqttInputs">Brokers whose meter messages <c>run</c> subscribes to (<c>mqtt_inputs</c>); none when null.</param>
 public sealed record EdgeConfiguration(
     string Site,
     string Agent,
@@ -13,7 +15,8 @@ public sealed record EdgeConfiguration(
     IReadOnlyList<DeviceConfiguration> Devices,
     BufferSettings? Buffer = null,
     UplinkSettings? Uplink = null,
-    TimeSpan? HealthInterval = null);
+    TimeSpan? HealthInterval = null,
+    IReadOnlyList<MqttInputSettings>? MqttInputs = null);
 
 /// <summary>The store-and-forward buffer's place and bounds.</summary>
 public sealed record BufferSettings(string Directory, long MaxBytes, TimeSpan MaxAge, bool Fsync);

@@ -1,4 +1,5 @@
 using Monitoring.Domain.Configuration;
+using Monitoring.Edge.Inputs.Mqtt;
 using Monitoring.Edge.Profiles;
 using Monitoring.Modbus;
 using YamlDotNet.Core;
@@ -82,7 +83,9 @@ public static class EdgeConfigurationLoader
         var profiles = ReadProfiles(r);
         var devices = new List<DeviceConfiguration>();
         var seen = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
-        foreach (var node in r.Sequence("devices", required: true))
+        // A gateway may read only MQTT meters: then 'devices' may be left out.
+        var mqttInputs = MqttInputReader.Read(r, site, agent);
+        foreach (var node in r.Sequence("devices", required: !r.Has("mqtt_inputs")))
         {
             var device = ReadDevice(source, node, defaults, profiles, groups);
             if (device is null)
@@ -105,7 +108,7 @@ public static class EdgeConfigurationLoader
         var uplink = r.Get("uplink") is { } uplinkNode ? ReadUplink(source, uplinkNode) : null;
         var healthInterval = Duration(r, "health_interval") ?? TimeSpan.FromSeconds(60);
         r.ReportUnknownKeys();
-        return site is null || agent is null ? null : new EdgeConfiguration(site, agent, groups, devices, buffer, uplink, healthInterval);
+        return site is null || agent is null ? null : new EdgeConfiguration(site, agent, groups, devices, buffer, uplink, healthInterval, mqttInputs);
     }
 
     private static BufferSettings? ReadBuffer(YamlSource source, YamlNode node)
@@ -157,7 +160,7 @@ public static class EdgeConfigurationLoader
     }
 
     /// <summary>A secret named by <c>KEY_env</c> (an environment variable) or <c>KEY_file</c> (a file the user owns), never written inline.</summary>
-    private static string? Secret(YamlMapReader r, string key)
+    internal static string? Secret(YamlMapReader r, string key)
     {
         if (r.Get(key) is { } inline)
         {
@@ -399,7 +402,7 @@ public static class EdgeConfigurationLoader
         return defaults;
     }
 
-    private static TimeSpan? Duration(YamlMapReader r, string key, bool allowZero = false)
+    internal static TimeSpan? Duration(YamlMapReader r, string key, bool allowZero = false)
     {
         var text = r.Scalar(key);
         if (text is null)

@@ -3,6 +3,7 @@ using System.Text;
 using Monitoring.Domain.Registry;
 using Monitoring.Edge.Buffering;
 using Monitoring.Edge.Configuration;
+using Monitoring.Edge.Inputs.Mqtt;
 using Monitoring.Edge.Uplink;
 
 namespace Monitoring.Edge.Polling;
@@ -20,10 +21,12 @@ public sealed class EdgeAgent : IAsyncDisposable
     private readonly IUplink _uplink;
     private readonly EdgePoller _poller;
     private readonly Forwarder _forwarder;
+    private readonly List<MqttInput> _mqttInputs;
     private long _deviceErrors;
     private long _invalidValues;
 
-    public EdgeAgent(EdgeConfiguration configuration, out BufferRecoveryReport recovery, TimeProvider? time = null)
+    /// <param name="log">Where the MQTT inputs write what they reject (default: stderr).</param>
+    public EdgeAgent(EdgeConfiguration configuration, out BufferRecoveryReport recovery, TimeProvider? time = null, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var buffer = configuration.Buffer ?? throw new ArgumentException("The configuration has no 'buffer' section.", nameof(configuration));
@@ -39,6 +42,7 @@ public sealed class EdgeAgent : IAsyncDisposable
             : new MqttUplink(uplink.Url.Host, uplink.Url.IsDefaultPort ? 1883 : uplink.Url.Port, configuration.Site, configuration.Agent, uplink.Username, uplink.Password, uplink.Timeout);
         _poller = new EdgePoller(configuration, _time);
         _forwarder = new Forwarder(_buffer, _uplink, configuration.Agent, uplink, _time);
+        _mqttInputs = [.. (configuration.MqttInputs ?? []).Select(settings => new MqttInput(settings, configuration.Site, _buffer.AppendAsync, log, _time))];
     }
 
     public DiskBuffer Buffer => _buffer;
@@ -47,14 +51,24 @@ public sealed class EdgeAgent : IAsyncDisposable
 
     public string UplinkDescription => _uplink.Description;
 
+    public IReadOnlyList<MqttInput> MqttInputs => _mqttInputs;
+
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (SIGTERM, Ctrl+C); what was buffered stays for the next start.</summary>
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
-        _poller.RunAsync(OnPollAsync, cancellationToken),
-        _forwarder.RunAsync(cancellationToken),
-        ReportHealthAsync(cancellationToken));
+        [
+            _poller.RunAsync(OnPollAsync, cancellationToken),
+            _forwarder.RunAsync(cancellationToken),
+            ReportHealthAsync(cancellationToken),
+            .. _mqttInputs.Select(input => input.RunAsync(cancellationToken)),
+        ]);
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var input in _mqttInputs)
+        {
+            await input.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _poller.DisposeAsync().ConfigureAwait(false);
         await _uplink.DisposeAsync().ConfigureAwait(false);
         await _buffer.DisposeAsync().ConfigureAwait(false);
@@ -79,7 +93,7 @@ public sealed class EdgeAgent : IAsyncDisposable
         }
 
         var lines = new StringBuilder();
-        LineProtocol.WriteMeterLines(lines, _configuration.Site, meter, readings);
+        LineProtocolWriter.WriteMeterLines(lines, _configuration.Site, meter, readings);
         await _buffer.AppendAsync(priority, Encoding.UTF8.GetBytes(lines.ToString()), cancellationToken).ConfigureAwait(false);
     }
 
@@ -100,6 +114,31 @@ public sealed class EdgeAgent : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>The MQTT inputs' counters, summed over the inputs (added to <c>edge_status</c> only when there are inputs).</summary>
+    private IEnumerable<(string Name, double Value)> MqttHealthFields()
+    {
+        var all = _mqttInputs.Select(i => i.Statistics).ToList();
+        return
+        [
+            ("mqtt_up", all.All(s => s.Connected) ? 1 : 0),
+            ("mqtt_connects_total", all.Sum(s => s.Connects)),
+            ("mqtt_connect_failures_total", all.Sum(s => s.ConnectFailures)),
+            ("mqtt_messages_total", all.Sum(s => s.Messages)),
+            ("mqtt_readings_total", all.Sum(s => s.Readings)),
+            ("mqtt_rejected_total", all.Sum(s => s.Rejected)),
+            ("mqtt_rejected_payload", all.Sum(s => s.RejectedPayload)),
+            ("mqtt_rejected_site", all.Sum(s => s.RejectedSite)),
+            ("mqtt_rejected_meter", all.Sum(s => s.RejectedMeter)),
+            ("mqtt_rejected_topic", all.Sum(s => s.RejectedTopic)),
+            ("mqtt_append_failures_total", all.Sum(s => s.AppendFailures)),
+            ("mqtt_rebirths_total", all.Sum(s => s.Rebirths)),
+            ("mqtt_seq_gaps_total", all.Sum(s => s.SeqGaps)),
+            ("mqtt_unknown_aliases_total", all.Sum(s => s.UnknownAliases)),
+            ("mqtt_backfilled_total", all.Sum(s => s.Backfilled)),
+            ("mqtt_devices_offline", _mqttInputs.Sum(i => i.Sparkplug.DevicesOffline)),
+        ];
     }
 
     /// <summary>One <c>edge_status</c> line: buffer, drops by reason, device errors, uplink state and lag.</summary>
@@ -124,6 +163,11 @@ public sealed class EdgeAgent : IAsyncDisposable
             ("uplink_failures_total", uplink.Failures),
             ("uplink_records_rejected", uplink.RecordsRejected),
         };
+        if (_mqttInputs.Count > 0)
+        {
+            fields = [.. fields, .. MqttHealthFields()];
+        }
+
         var line = new StringBuilder("edge_status,site=").Append(_configuration.Site).Append(",agent=").Append(_configuration.Agent);
         var separator = ' ';
         foreach (var (name, value) in fields)
@@ -132,6 +176,6 @@ public sealed class EdgeAgent : IAsyncDisposable
             separator = ',';
         }
 
-        return line.Append(' ').Append(LineProtocol.UnixNanoseconds(_time.GetUtcNow()).ToString(CultureInfo.InvariantCulture)).Append('\n').ToString();
+        return line.Append(' ').Append(LineProtocolWriter.UnixNanoseconds(_time.GetUtcNow()).ToString(CultureInfo.InvariantCulture)).Append('\n').ToString();
     }
 }

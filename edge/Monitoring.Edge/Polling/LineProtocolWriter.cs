@@ -4,7 +4,7 @@ using System.Text;
 namespace Monitoring.Edge.Polling;
 
 /// <summary>Writes readings as InfluxDB line protocol in the vocabulary of DESIGN.md §4.</summary>
-public static class LineProtocol
+public static class LineProtocolWriter
 {
     /// <summary>
     /// One line per distinct request timestamp: <c>meter,site=S,meter=M field=value,... nanoseconds</c>.
