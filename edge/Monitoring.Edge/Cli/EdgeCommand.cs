@@ -77,7 +77,7 @@ internal static class EdgeCommand
         }
 
         await using var agent = new EdgeAgent(configuration, out var recovery);
-        output.WriteLine($"monitoring-edge {configuration.Agent} for site {configuration.Site}: {configuration.Devices.Count} device(s), buffer {configuration.Buffer.Directory}, uplink {agent.UplinkDescription}");
+        output.WriteLine($"monitoring-edge {configuration.Agent} for site {configuration.Site}: {configuration.Devices.Count} Modbus device(s), {configuration.MqttInputs?.Count ?? 0} MQTT input(s), buffer {configuration.Buffer.Directory}, uplink {agent.UplinkDescription}");
         output.WriteLine($"buffer: {recovery.Records} record(s) waiting in {recovery.Segments} segment(s)"
             + (recovery.DiscardedRecords > 0 ? $"; discarded {recovery.DiscardedRecords} damaged record(s), {recovery.DiscardedBytes} bytes" : string.Empty));
         foreach (var problem in recovery.Problems)
