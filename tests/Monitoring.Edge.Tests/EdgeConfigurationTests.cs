@@ -1,26 +1,12 @@
 using Monitoring.Edge.Configuration;
 using Monitoring.Modbus;
 
+using static Monitoring.Edge.Tests.EdgeYaml;
+
 namespace Monitoring.Edge.Tests;
 
 public sealed class EdgeConfigurationTests
 {
-    private const string File = "edge.yaml";
-
-    private static EdgeConfiguration Valid(string yaml)
-    {
-        var result = EdgeConfigurationLoader.Load(File, yaml);
-        Assert.True(result.Configuration is not null, string.Join(Environment.NewLine, result.Errors));
-        return result.Configuration!;
-    }
-
-    private static string SingleError(string yaml)
-    {
-        var result = EdgeConfigurationLoader.Load(File, yaml);
-        Assert.Null(result.Configuration);
-        return Assert.Single(result.Errors).ToString();
-    }
-
     [Fact]
     public void The_minimal_contract_form_is_valid_with_defaults()
     {
@@ -196,7 +182,7 @@ public sealed class EdgeConfigurationTests
     [Fact]
     public void Missing_site_and_host_and_a_typo_are_all_reported()
     {
-        var result = EdgeConfigurationLoader.Load(File, """
+        var result = EdgeConfigurationLoader.Load(EdgeYaml.File, """
             agent: a
             devices:
               - id: m1

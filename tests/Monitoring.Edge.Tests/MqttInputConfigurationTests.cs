@@ -1,26 +1,12 @@
 using Monitoring.Edge.Configuration;
 using Monitoring.Edge.Inputs.Mqtt;
 
+using static Monitoring.Edge.Tests.EdgeYaml;
+
 namespace Monitoring.Edge.Tests;
 
 public sealed class MqttInputConfigurationTests
 {
-    private const string File = "edge.yaml";
-
-    private static EdgeConfiguration Valid(string yaml)
-    {
-        var result = EdgeConfigurationLoader.Load(File, yaml);
-        Assert.True(result.Configuration is not null, string.Join(Environment.NewLine, result.Errors));
-        return result.Configuration!;
-    }
-
-    private static string SingleError(string yaml)
-    {
-        var result = EdgeConfigurationLoader.Load(File, yaml);
-        Assert.Null(result.Configuration);
-        return Assert.Single(result.Errors).ToString();
-    }
-
     [Fact]
     public void A_gateway_with_only_mqtt_meters_needs_no_devices_and_gets_defaults()
     {
@@ -146,7 +132,7 @@ public sealed class MqttInputConfigurationTests
     [Fact]
     public void A_bad_json_path_and_an_unconvertible_unit_are_both_reported_with_positions()
     {
-        var result = EdgeConfigurationLoader.Load(File, """
+        var result = EdgeConfigurationLoader.Load(EdgeYaml.File, """
             site: s
             agent: a
             mqtt_inputs:
