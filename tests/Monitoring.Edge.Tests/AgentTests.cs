@@ -153,6 +153,81 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
         Assert.True(forwarder.Statistics.UplinkUp);
     }
 
+    [Fact]
+    public async Task A_reload_swaps_the_configuration_keeps_the_buffer_and_refuses_an_invalid_file()
+    {
+        var port = FreePort(); // the uplink stays down: everything polled stays in the buffer
+        var path = Path.Combine(_bufferDirectory + "-edge.yaml");
+        string Yaml(string devices) => $"""
+            site: reload
+            agent: gw-01
+            poll_groups: {"{"} fast: 200ms, slow: 200ms {"}"}
+            health_interval: 1h
+            devices:
+            {devices}
+            buffer: {"{"} directory: {_bufferDirectory}, fsync: false {"}"}
+            uplink: {"{"} url: 'http://127.0.0.1:{port}' {"}"}
+            """;
+        var water = $"  - {{ id: water, host: {peer.Host}, port: {peer.Port}, unit: 17, profile: xintai-water }}";
+        var flow = $"  - {{ id: flow, host: {peer.Host}, port: {peer.Port}, unit: 16, profile: tuf-2000m }}";
+        await File.WriteAllTextAsync(path, Yaml(water));
+        var outputText = new StringWriter();
+        var errorText = new StringWriter();
+        var output = TextWriter.Synchronized(outputText);
+        var error = TextWriter.Synchronized(errorText);
+
+        // A synchronized writer locks itself; read its text under the same lock.
+        static string Read(TextWriter synchronized, StringWriter text)
+        {
+            lock (synchronized)
+            {
+                return text.ToString();
+            }
+        }
+
+        var reload = new SemaphoreSlim(0);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            var run = Monitoring.Edge.Cli.EdgeCommand.RunAsync(path, output, error, reload.WaitAsync, stop.Token);
+            await Task.Delay(1000, stop.Token);
+
+            await File.WriteAllTextAsync(path, Yaml(water.Replace("xintai-water", "xintai-watter", StringComparison.Ordinal)), stop.Token);
+            reload.Release();
+            while (!Read(error, errorText).Contains("reload refused", StringComparison.Ordinal))
+            {
+                await Task.Delay(50, stop.Token);
+            }
+
+            await File.WriteAllTextAsync(path, Yaml(water + "\n" + flow), stop.Token);
+            reload.Release();
+            while (!Read(output, outputText).Contains("reloaded", StringComparison.Ordinal))
+            {
+                await Task.Delay(50, stop.Token);
+            }
+
+            await Task.Delay(1000, stop.Token);
+            await stop.CancelAsync();
+            Assert.Equal(0, await run);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        await using var buffer = DiskBuffer.Open(new DiskBufferOptions { Directory = _bufferDirectory, Fsync = false }, out var report);
+        var records = buffer.Peek(100_000);
+        var meters = records.Select(r => Encoding.UTF8.GetString(r.Payload.Span)).Select(l => l.Split(' ')[0]).ToList();
+
+        Assert.Contains("unknown profile 'xintai-watter'", errorText.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, outputText.ToString().Split("monitoring-edge gw-01").Length - 1);
+        Assert.Equal(0, report.DiscardedRecords);
+        Assert.Equal(records.Select(r => r.Sequence).Order(), records.Select(r => r.Sequence));
+        Assert.Contains("meter,site=reload,meter=water", meters);
+        Assert.Contains("meter,site=reload,meter=flow", meters);
+        Assert.True(meters.IndexOf("meter,site=reload,meter=flow") > meters.IndexOf("meter,site=reload,meter=water"));
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -65,29 +65,84 @@ internal static class EdgeCommand
 
     internal static async Task<int> RunAsync(string path, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        if (Load(path, error) is not { } configuration)
+        using var hangup = new HangupSignal();
+        return await RunAsync(path, output, error, hangup.WaitAsync, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs the agent; each time <paramref name="waitForReload"/> completes (SIGHUP) the configuration is read again.
+    /// A valid one replaces the running agent: it stops (the buffer is closed with everything durable in it) and a new
+    /// one starts on the same buffer. An invalid one is reported and the running agent goes on unchanged.
+    /// </summary>
+    internal static async Task<int> RunAsync(string path, TextWriter output, TextWriter error, Func<CancellationToken, Task> waitForReload, CancellationToken cancellationToken)
+    {
+        if (LoadForRun(path, error) is not { } configuration)
         {
             return InvalidConfiguration;
+        }
+
+        while (true)
+        {
+            await using var agent = new EdgeAgent(configuration, out var recovery);
+            output.WriteLine($"monitoring-edge {configuration.Agent} for site {configuration.Site}: {configuration.Devices.Count} Modbus device(s), {configuration.MqttInputs?.Count ?? 0} MQTT input(s), buffer {configuration.Buffer!.Directory}, uplink {agent.UplinkDescription}");
+            output.WriteLine($"buffer: {recovery.Records} record(s) waiting in {recovery.Segments} segment(s)"
+                + (recovery.DiscardedRecords > 0 ? $"; discarded {recovery.DiscardedRecords} damaged record(s), {recovery.DiscardedBytes} bytes" : string.Empty));
+            foreach (var problem in recovery.Problems)
+            {
+                error.WriteLine($"buffer: {problem}");
+            }
+
+            using var generation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var run = agent.RunAsync(generation.Token);
+            EdgeConfiguration? next = null;
+            while (next is null && !cancellationToken.IsCancellationRequested)
+            {
+                var reload = waitForReload(generation.Token);
+                await Task.WhenAny(run, reload).ConfigureAwait(false);
+                if (run.IsCompleted || cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                next = LoadForRun(path, error);
+                if (next is null)
+                {
+                    error.WriteLine($"{path}: reload refused; the running configuration stays in force");
+                }
+                else if (next.Buffer!.Directory != configuration.Buffer.Directory)
+                {
+                    error.WriteLine($"{path}: reload refused: a new buffer directory needs a restart");
+                    next = null;
+                }
+            }
+
+            await generation.CancelAsync().ConfigureAwait(false);
+            await run.ConfigureAwait(false);
+            if (next is null)
+            {
+                output.WriteLine("stopped; the buffer keeps what was not yet forwarded");
+                return Ok;
+            }
+
+            output.WriteLine($"{path}: reloaded");
+            configuration = next;
+        }
+    }
+
+    private static EdgeConfiguration? LoadForRun(string path, TextWriter error)
+    {
+        if (Load(path, error) is not { } configuration)
+        {
+            return null;
         }
 
         if (configuration.Buffer is null || configuration.Uplink is null)
         {
             error.WriteLine($"{path}: 'run' needs the 'buffer' and 'uplink' sections (see docs/edge.md)");
-            return InvalidConfiguration;
+            return null;
         }
 
-        await using var agent = new EdgeAgent(configuration, out var recovery);
-        output.WriteLine($"monitoring-edge {configuration.Agent} for site {configuration.Site}: {configuration.Devices.Count} Modbus device(s), {configuration.MqttInputs?.Count ?? 0} MQTT input(s), buffer {configuration.Buffer.Directory}, uplink {agent.UplinkDescription}");
-        output.WriteLine($"buffer: {recovery.Records} record(s) waiting in {recovery.Segments} segment(s)"
-            + (recovery.DiscardedRecords > 0 ? $"; discarded {recovery.DiscardedRecords} damaged record(s), {recovery.DiscardedBytes} bytes" : string.Empty));
-        foreach (var problem in recovery.Problems)
-        {
-            error.WriteLine($"buffer: {problem}");
-        }
-
-        await agent.RunAsync(cancellationToken).ConfigureAwait(false);
-        output.WriteLine("stopped; the buffer keeps what was not yet forwarded");
-        return Ok;
+        return configuration;
     }
 
     private static EdgeConfiguration? Load(string path, TextWriter error)
