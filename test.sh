@@ -243,6 +243,9 @@ log_type warning
 log_type notice
 log_type information
 persistence false
+# Queue every QoS 1 message for an offline persistent session (the default is 1000): the edge crash test
+# restarts an agent under load and counts every message.
+max_queued_messages 0
 EOF
 start_service mosquitto TERM /usr/sbin/mosquitto -c "$WORK/mosquitto/mosquitto.conf"
 

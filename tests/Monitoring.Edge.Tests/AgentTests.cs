@@ -228,6 +228,46 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
         Assert.True(meters.IndexOf("meter,site=reload,meter=flow") > meters.IndexOf("meter,site=reload,meter=water"));
     }
 
+    [Fact]
+    public async Task The_agent_starts_on_a_damaged_buffer_says_what_it_discarded_and_keeps_the_rest()
+    {
+        await using (var buffer = DiskBuffer.Open(new DiskBufferOptions { Directory = _bufferDirectory, Fsync = false }, out _))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await buffer.AppendAsync(RecordPriority.Counter, Encoding.ASCII.GetBytes($"meter,site=damaged,meter=m energy_import_kwh={i} {i}\n"));
+            }
+        }
+
+        var segment = Directory.GetFiles(_bufferDirectory, "*.seg").Single();
+        var bytes = await File.ReadAllBytesAsync(segment);
+        bytes[(bytes.Length / 5 * 2) + 30] ^= 0xFF; // inside the third record
+        await File.WriteAllBytesAsync(segment, bytes[..^3]); // and a torn tail
+        var path = _bufferDirectory + "-edge.yaml";
+        await File.WriteAllTextAsync(path, $"""
+            site: damaged
+            agent: gw-01
+            devices:
+              - {"{"} id: water, host: {peer.Host}, port: {peer.Port}, unit: 17, profile: xintai-water {"}"}
+            buffer: {"{"} directory: {_bufferDirectory}, fsync: false {"}"}
+            uplink: {"{"} url: 'http://127.0.0.1:{FreePort()}' {"}"}
+            """);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            Assert.Equal(0, await Monitoring.Edge.Cli.EdgeCommand.RunAsync(path, output, error, _ => Task.Delay(Timeout.Infinite, stop.Token), stop.Token));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Contains("buffer: 3 record(s) waiting in 1 segment(s); discarded 2 damaged record(s)", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.StartsWith("buffer: ", StringComparison.Ordinal)));
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
