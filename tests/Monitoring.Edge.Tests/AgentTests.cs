@@ -268,6 +268,106 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
         Assert.Equal(2, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.StartsWith("buffer: ", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task Json_and_sparkplug_b_from_mosquitto_pub_reach_the_upstream_exactly_once()
+    {
+        var site = "mqtt-" + Guid.NewGuid().ToString("N")[..8];
+        var uplinkPort = FreePort();
+        var configuration = EdgeConfigurationLoader.Load("edge.yaml", $"""
+            site: {site}
+            agent: gw-01
+            health_interval: 1h
+            mqtt_inputs:
+              - url: mqtt://{mosquitto.Endpoint}
+                subscriptions:
+                  - topic: "json-{site}/{"{"}meter{"}"}/state"
+                    format: json
+                    fields:
+                      - {"{"} field: energy_import_kwh, path: $.energy, unit: Wh {"}"}
+                      - {"{"} field: power_kw, path: $.power {"}"}
+                    timestamp: {"{"} path: $.ts, format: unix_ms {"}"}
+                  - topic: spBv1.0/{"{"}site{"}"}/#
+                    format: sparkplug_b
+                    meters: {"{"} "EM 1": em-1 {"}"}
+                    metrics:
+                      - {"{"} metric: Energy/Import, field: energy_import_kwh, unit: Wh {"}"}
+                      - {"{"} metric: Power, field: power_kw, unit: W {"}"}
+            buffer: {"{"} directory: {_bufferDirectory}, fsync: false {"}"}
+            uplink: {"{"} url: 'http://127.0.0.1:{uplinkPort}', batch_age: 0ms {"}"}
+            """).Configuration ?? throw new InvalidOperationException("invalid test configuration");
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{uplinkPort}/");
+        listener.Start();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var agent = new EdgeAgent(configuration, out _, log: TextWriter.Null);
+        var run = agent.RunAsync(stop.Token);
+        while (agent.MqttInputs[0].Statistics.Connects == 0)
+        {
+            await Task.Delay(50, stop.Token);
+        }
+
+        // mosquitto_pub, an independent publisher: two JSON meters, then a Sparkplug B node and device.
+        const long T = 1764000000000;
+        var qos = MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce;
+        await mosquitto.PublishWithCliAsync($"json-{site}/m-1/state", $$"""{"energy":123456,"power":2.5,"ts":{{T}}}""", qos, stop.Token);
+        await mosquitto.PublishWithCliAsync($"json-{site}/m-2/state", $$"""{"energy":7000,"power":0.75,"ts":{{T + 1000}}}""", qos, stop.Token);
+        var file = _bufferDirectory + ".bin";
+        foreach (var (topic, payload) in new (string, byte[])[]
+        {
+            ($"spBv1.0/{site}/NBIRTH/gw-7", SparkplugPayloads.Payload(0, T, SparkplugPayloads.BdSeq(1))),
+            ($"spBv1.0/{site}/DBIRTH/gw-7/EM 1", SparkplugPayloads.Payload(1, T, SparkplugPayloads.Birth("Energy/Import", 1, 10000), SparkplugPayloads.BirthFloat("Power", 2, 500f))),
+            ($"spBv1.0/{site}/DDATA/gw-7/EM 1", SparkplugPayloads.Payload(2, T + 1000, SparkplugPayloads.Data(1, 10500), SparkplugPayloads.DataFloat(2, 750.5f))),
+        })
+        {
+            await File.WriteAllBytesAsync(file, payload, stop.Token);
+            var published = await mosquitto.PublishFileWithCliAsync(topic, file, qos, stop.Token);
+            Assert.True(published.ExitCode == 0, published.ToString());
+        }
+
+        File.Delete(file);
+        string[] expected =
+        [
+            $"meter,site={site},meter=m-1 energy_import_kwh=123.456 1764000000000000000",
+            $"meter,site={site},meter=m-1 power_kw=2.5 1764000000000000000",
+            $"meter,site={site},meter=m-2 energy_import_kwh=7 1764000001000000000",
+            $"meter,site={site},meter=m-2 power_kw=0.75 1764000001000000000",
+            $"meter,site={site},meter=em-1 energy_import_kwh=10 1764000000000000000",
+            $"meter,site={site},meter=em-1 power_kw=0.5 1764000000000000000",
+            $"meter,site={site},meter=em-1 energy_import_kwh=10.5 1764000001000000000",
+            $"meter,site={site},meter=em-1 power_kw=0.7505 1764000001000000000",
+        ];
+        var lines = new List<string>();
+        var quiet = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < quiet)
+        {
+            var next = listener.GetContextAsync();
+            if (await Task.WhenAny(next, Task.Delay(1000, stop.Token)) != next)
+            {
+                if (expected.All(lines.Contains))
+                {
+                    break; // everything arrived and nothing more came for a second: no duplicate on its way
+                }
+
+                continue;
+            }
+
+            var context = await next;
+            using (var gzip = new GZipStream(context.Request.InputStream, CompressionMode.Decompress))
+            using (var reader = new StreamReader(gzip))
+            {
+                lines.AddRange((await reader.ReadToEndAsync(stop.Token)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("meter,", StringComparison.Ordinal)));
+            }
+
+            context.Response.StatusCode = 204;
+            context.Response.Close();
+        }
+
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(expected.Order(StringComparer.Ordinal), lines.Order(StringComparer.Ordinal));
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

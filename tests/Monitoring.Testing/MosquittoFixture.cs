@@ -53,12 +53,19 @@ public sealed class MosquittoFixture
         }
     }
 
+    /// <summary>Publishes the bytes of <paramref name="payloadFile"/> with <c>mosquitto_pub -f</c> (binary payloads: Sparkplug B).</summary>
+    public Task<ProcessResult> PublishFileWithCliAsync(string topic, string payloadFile, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken) =>
+        RunMosquittoPubAsync(topic, ["-f", payloadFile], qos, cancellationToken);
+
     /// <summary>Publishes one message with <c>mosquitto_pub</c> (MQTT 5), not with our own client.</summary>
     public Task<ProcessResult> PublishWithCliAsync(
         string topic,
         string payload,
         MqttQualityOfServiceLevel qos,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        RunMosquittoPubAsync(topic, ["-m", payload], qos, cancellationToken);
+
+    private Task<ProcessResult> RunMosquittoPubAsync(string topic, string[] payloadArguments, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken)
     {
         if (!File.Exists(MosquittoPubPath))
         {
@@ -74,7 +81,7 @@ public sealed class MosquittoFixture
             "-i", "mosquitto-pub-" + Guid.NewGuid().ToString("N")[..8],
             "-q", ((int)qos).ToString(CultureInfo.InvariantCulture),
             "-t", topic,
-            "-m", payload,
+            .. payloadArguments,
         ];
         return ProcessRunner.RunAsync(MosquittoPubPath, arguments, TestTimeouts.Operation, cancellationToken);
     }

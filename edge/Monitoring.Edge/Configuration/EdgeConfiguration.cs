@@ -19,7 +19,8 @@ public sealed record EdgeConfiguration(
     IReadOnlyList<MqttInputSettings>? MqttInputs = null);
 
 /// <summary>The store-and-forward buffer's place and bounds.</summary>
-public sealed record BufferSettings(string Directory, long MaxBytes, TimeSpan MaxAge, bool Fsync);
+/// <param name="CommitInterval">Group commit: the longest an append waits for the fsync it shares with others.</param>
+public sealed record BufferSettings(string Directory, long MaxBytes, TimeSpan MaxAge, bool Fsync, TimeSpan CommitInterval);
 
 public enum UplinkKind
 {

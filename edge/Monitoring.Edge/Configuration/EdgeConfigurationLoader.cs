@@ -118,8 +118,9 @@ public static class EdgeConfigurationLoader
         var maxBytes = Size(r, "max_size") ?? (1L << 30);
         var maxAge = Duration(r, "max_age") ?? TimeSpan.FromDays(30);
         var fsync = r.Boolean("fsync") ?? true;
+        var commitInterval = Duration(r, "commit_interval", allowZero: true) ?? TimeSpan.FromMilliseconds(10);
         r.ReportUnknownKeys();
-        return directory is null ? null : new BufferSettings(directory, maxBytes, maxAge, fsync);
+        return directory is null ? null : new BufferSettings(directory, maxBytes, maxAge, fsync, commitInterval);
     }
 
     private static UplinkSettings? ReadUplink(YamlSource source, YamlNode node)

@@ -34,7 +34,7 @@ public sealed class EdgeAgent : IAsyncDisposable
         _configuration = configuration;
         _time = time ?? TimeProvider.System;
         _buffer = DiskBuffer.Open(
-            new DiskBufferOptions { Directory = buffer.Directory, MaxBytes = buffer.MaxBytes, MaxAge = buffer.MaxAge, Fsync = buffer.Fsync },
+            new DiskBufferOptions { Directory = buffer.Directory, MaxBytes = buffer.MaxBytes, MaxAge = buffer.MaxAge, Fsync = buffer.Fsync, CommitInterval = buffer.CommitInterval },
             out recovery,
             _time);
         _uplink = uplink.Kind == UplinkKind.Http
