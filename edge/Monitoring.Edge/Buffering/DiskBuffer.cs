@@ -143,6 +143,43 @@ public sealed class DiskBuffer : IAsyncDisposable
         return records;
     }
 
+    /// <summary>
+    /// Whether a record with exactly <paramref name="payload"/> is among the newest <paramref name="lookback"/> records
+    /// still on disk (acknowledged or not). For redelivered input messages only: it reads the newest segments.
+    /// </summary>
+    public bool ContainsRecent(ReadOnlyMemory<byte> payload, int lookback = 10_000)
+    {
+        lock (_lock)
+        {
+            var remaining = lookback;
+            for (var i = _segments.Count - 1; i >= 0 && remaining > 0; i--)
+            {
+                var data = ReadSegment(_segments[i], 0);
+                var position = 0;
+                while (position < data.Length)
+                {
+                    var length = BufferRecordFormat.TryRead(data.AsSpan(position), out var header);
+                    if (length == 0)
+                    {
+                        break;
+                    }
+
+                    if (header.PayloadLength == payload.Length
+                        && data.AsSpan(position + BufferRecordFormat.HeaderLength, header.PayloadLength).SequenceEqual(payload.Span))
+                    {
+                        return true;
+                    }
+
+                    position += length;
+                }
+
+                remaining -= _segments[i].Records;
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>The uplink confirmed every record through <paramref name="sequence"/>: they leave the buffer.</summary>
     public void Acknowledge(long sequence)
     {

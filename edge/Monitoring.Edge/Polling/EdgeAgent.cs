@@ -42,7 +42,7 @@ public sealed class EdgeAgent : IAsyncDisposable
             : new MqttUplink(uplink.Url.Host, uplink.Url.IsDefaultPort ? 1883 : uplink.Url.Port, configuration.Site, configuration.Agent, uplink.Username, uplink.Password, uplink.Timeout);
         _poller = new EdgePoller(configuration, _time);
         _forwarder = new Forwarder(_buffer, _uplink, configuration.Agent, uplink, _time);
-        _mqttInputs = [.. (configuration.MqttInputs ?? []).Select(settings => new MqttInput(settings, configuration.Site, _buffer.AppendAsync, log, _time))];
+        _mqttInputs = [.. (configuration.MqttInputs ?? []).Select(settings => new MqttInput(settings, configuration.Site, _buffer.AppendAsync, log, _time, payload => _buffer.ContainsRecent(payload)))];
     }
 
     public DiskBuffer Buffer => _buffer;
@@ -137,6 +137,7 @@ public sealed class EdgeAgent : IAsyncDisposable
             ("mqtt_seq_gaps_total", all.Sum(s => s.SeqGaps)),
             ("mqtt_unknown_aliases_total", all.Sum(s => s.UnknownAliases)),
             ("mqtt_backfilled_total", all.Sum(s => s.Backfilled)),
+            ("mqtt_redelivered_duplicates_total", all.Sum(s => s.RedeliveredDuplicates)),
             ("mqtt_devices_offline", _mqttInputs.Sum(i => i.Sparkplug.DevicesOffline)),
         ];
     }

@@ -41,6 +41,7 @@ public sealed class MqttInput : IAsyncDisposable
     private readonly MqttInputSettings _settings;
     private readonly string _site;
     private readonly RecordSink _sink;
+    private readonly Func<ReadOnlyMemory<byte>, bool>? _alreadyBuffered;
     private readonly TextWriter _log;
     private readonly TimeProvider _time;
     private readonly MqttMessageDecoder _decoder;
@@ -52,7 +53,11 @@ public sealed class MqttInput : IAsyncDisposable
     private TaskCompletionSource _connectionLost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    public MqttInput(MqttInputSettings settings, string site, RecordSink sink, TextWriter? log = null, TimeProvider? time = null)
+    /// <param name="alreadyBuffered">
+    /// Whether an identical record is among the buffer's recent ones. Asked only for messages the broker redelivers
+    /// (DUP): after a crash between the durable append and the acknowledgement, the same readings come back.
+    /// </param>
+    public MqttInput(MqttInputSettings settings, string site, RecordSink sink, TextWriter? log = null, TimeProvider? time = null, Func<ReadOnlyMemory<byte>, bool>? alreadyBuffered = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(site);
@@ -60,6 +65,7 @@ public sealed class MqttInput : IAsyncDisposable
         _settings = settings;
         _site = site;
         _sink = sink;
+        _alreadyBuffered = alreadyBuffered;
         _log = TextWriter.Synchronized(log ?? Console.Error);
         _time = time ?? TimeProvider.System;
         _decoder = new MqttMessageDecoder(site, settings.Subscriptions, _time);
@@ -375,6 +381,14 @@ public sealed class MqttInput : IAsyncDisposable
                 Statistics.Reject(RejectReason.Payload);
                 Log($"topic '{item.Topic}': rejected (payload): {payload.Length.ToString(CultureInfo.InvariantCulture)} bytes of readings exceed a buffer record");
                 return [];
+            }
+
+            if (item.Args.ApplicationMessage.Dup && _alreadyBuffered is not null && _alreadyBuffered(payload))
+            {
+                // Appended before a crash, never acknowledged, redelivered: acknowledge it without a second copy.
+                Statistics.RedeliveredDuplicate();
+                records.Add(Task.FromResult(-1L));
+                continue;
             }
 
             records.Add(StartAppend(priority, payload, cancellationToken));

@@ -13,6 +13,7 @@ public sealed class MqttInputStatistics
     private long _seqGaps;
     private long _unknownAliases;
     private long _backfilled;
+    private long _redeliveredDuplicates;
     private long _connects;
     private long _connectFailures;
     private long _appendFailures;
@@ -45,6 +46,9 @@ public sealed class MqttInputStatistics
 
     /// <summary>Sparkplug B historical (<c>is_historical</c>) values written with their own timestamps.</summary>
     public long Backfilled => Interlocked.Read(ref _backfilled);
+
+    /// <summary>Redelivered messages whose records were already in the buffer: acknowledged, not buffered twice.</summary>
+    public long RedeliveredDuplicates => Interlocked.Read(ref _redeliveredDuplicates);
 
     /// <summary>Successful connections, the first included: more than one means reconnects.</summary>
     public long Connects => Interlocked.Read(ref _connects);
@@ -81,6 +85,8 @@ public sealed class MqttInputStatistics
                 break;
         }
     }
+
+    internal void RedeliveredDuplicate() => Interlocked.Increment(ref _redeliveredDuplicates);
 
     internal void Sparkplug(int seqGaps, int unknownAliases, int backfilled)
     {
