@@ -22,9 +22,22 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
     private const int FieldsPerMessage = 5;
 
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "agent-crash-" + Guid.NewGuid().ToString("N"));
+    private readonly List<Process> _agents = [];
 
     public void Dispose()
     {
+        // Whatever happened in the test, no agent process outlives it.
+        foreach (var agent in _agents)
+        {
+            if (!agent.HasExited)
+            {
+                agent.Kill(entireProcessTree: true);
+                agent.WaitForExit();
+            }
+
+            agent.Dispose();
+        }
+
         if (Directory.Exists(_folder))
         {
             Directory.Delete(_folder, recursive: true);
@@ -76,13 +89,11 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
             await Task.Delay(random.Next(300, 1500), timeout.Token);
             agent.Kill(entireProcessTree: true);
             await agent.WaitForExitAsync(timeout.Token);
-            agent.Dispose();
             agent = StartAgent(config);
         }
 
         agent.Kill(entireProcessTree: true);
         await agent.WaitForExitAsync(timeout.Token);
-        agent.Dispose();
 
         await stopPublishing.CancelAsync();
         await publisher;
@@ -96,7 +107,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{uplinkPort}/");
         listener.Start();
-        using var final = StartAgent(config);
+        var final = StartAgent(config);
         var counters = new List<(string Meter, long Time, int N)>();
         var gauges = new List<(string Meter, long Time)>();
         var seen = new HashSet<int>();
@@ -226,7 +237,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         client.Dispose();
     }
 
-    private static Process StartAgent(string config)
+    private Process StartAgent(string config)
     {
         var agent = Path.Combine(AppContext.BaseDirectory, "monitoring-edge.dll");
         var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{agent}\" run --config \"{config}\"")
@@ -235,6 +246,8 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
             RedirectStandardError = true,
             UseShellExecute = false,
         }) ?? throw new InvalidOperationException("cannot start monitoring-edge");
+
+        _agents.Add(process);
 
         // Drain both pipes so that the agent never blocks on a full one.
         process.OutputDataReceived += (_, _) => { };

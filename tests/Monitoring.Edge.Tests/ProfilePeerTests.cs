@@ -217,7 +217,8 @@ public sealed partial class ProfilePeerTests(ModbusPeerFixture peer)
 
     private static EdgeConfiguration Configuration(string yaml)
     {
-        var result = EdgeConfigurationLoader.Load("edge.yaml", yaml);
+        // pymodbus is one Python thread; under a full parallel test run it can take longer than the 1 s default.
+        var result = EdgeConfigurationLoader.Load("edge.yaml", yaml + "\ndefaults: { timeout: 3s }\n");
         Assert.True(result.Configuration is not null, string.Join(Environment.NewLine, result.Errors));
         return result.Configuration!;
     }

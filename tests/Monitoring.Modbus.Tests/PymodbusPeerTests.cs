@@ -18,7 +18,7 @@ public sealed class PymodbusPeerTests(ModbusPeerFixture peer) : IAsyncDisposable
     {
         Host = peer.Host,
         Port = peer.Port,
-        RequestTimeout = TimeSpan.FromMilliseconds(500),
+        RequestTimeout = TimeSpan.FromSeconds(3), // pymodbus is one Python thread; under a full test run it can answer slowly
     });
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();

@@ -11,7 +11,7 @@ public sealed class RtuOverTcpPeerTests(ModbusPeerFixture peer) : IAsyncDisposab
         Host = peer.RtuEndpoint.Host,
         Port = peer.RtuEndpoint.Port,
         Transport = ModbusTransport.RtuOverTcp,
-        RequestTimeout = TimeSpan.FromMilliseconds(500),
+        RequestTimeout = TimeSpan.FromSeconds(3), // pymodbus is one Python thread; under a full test run it can answer slowly
 
         // RTU frames are delimited by silence (3.5 character times); pymodbus's RTU framer, like serial
         // gateways, can drop a frame that follows the previous answer too closely.
