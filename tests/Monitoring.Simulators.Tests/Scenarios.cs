@@ -69,7 +69,7 @@ internal static class Scenarios
     {
         var rows = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("site,date,kind,id,quantity,value", rows[0]);
-        return [.. rows.Skip(1).Select(r => r.Split(',')).Select(c => new TruthRow(
+        return [.. rows[1..].Select(r => r.Split(',')).Select(c => new TruthRow(
             DateOnly.ParseExact(c[1], "yyyy-MM-dd", CultureInfo.InvariantCulture), c[2], c[3], c[4], double.Parse(c[5], CultureInfo.InvariantCulture)))];
     }
 
