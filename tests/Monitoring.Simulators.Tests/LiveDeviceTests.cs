@@ -141,6 +141,48 @@ public sealed class LiveDeviceTests(MosquittoFixture mosquitto)
     }
 
     [Fact]
+    public async Task Mqtt_meters_can_be_one_sparkplug_b_node_with_births_and_data_by_alias()
+    {
+        var scenario = Scenarios.Load(Scenarios.CasaPath);
+        using var client = await mosquitto.ConnectClientAsync("sim-test-" + Guid.NewGuid().ToString("N")[..8], CancellationToken.None);
+        var received = new System.Collections.Concurrent.ConcurrentQueue<(string Topic, Monitoring.Edge.Inputs.Mqtt.Sparkplug.Payload Payload)>();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            received.Enqueue((e.ApplicationMessage.Topic, Monitoring.Edge.Inputs.Mqtt.Sparkplug.Payload.Parser.ParseFrom(e.ApplicationMessage.Payload)));
+            return Task.CompletedTask;
+        };
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("spBv1.0/casa-aero/#").Build());
+
+        var clock = new VirtualClock(Scenarios.Local(scenario, "2024-03-04 10:00"), 60);
+        var plant = new LivePlant(scenario, clock);
+        await using var meters = new MqttMeters(plant, MqttMeters.ParseBroker(mosquitto.Endpoint.ToString()), TimeSpan.FromMinutes(1), sparkplug: true);
+        await meters.StartAsync(CancellationToken.None);
+
+        var devices = meters.MeterIds.ToList();
+        using var budget = TestTimeouts.Start(TimeSpan.FromSeconds(20));
+        while (received.Count(m => m.Topic.Contains("/DDATA/", StringComparison.Ordinal)) < 2 * devices.Count && !budget.IsCancellationRequested)
+        {
+            await Task.Delay(100);
+        }
+
+        var messages = received.ToList();
+        var node = MqttMeters.SparkplugNode;
+        Assert.Equal($"spBv1.0/casa-aero/NBIRTH/{node}", messages[0].Topic);
+        Assert.Equal("bdSeq", Assert.Single(messages[0].Payload.Metrics).Name);
+        Assert.Equal(devices.Select(d => $"spBv1.0/casa-aero/DBIRTH/{node}/{d}"), messages.GetRange(1, devices.Count).Select(m => m.Topic));
+
+        // Sequence numbers run on from the births through the data; data metrics carry only the aliases of the births.
+        Assert.Equal(Enumerable.Range(0, messages.Count).Select(i => (ulong)(i % 256)), messages.Select(m => m.Payload.Seq));
+        var weatherBirth = messages.Single(m => m.Topic.EndsWith("/DBIRTH/" + node + "/casa-weather", StringComparison.Ordinal)).Payload;
+        var temperature = weatherBirth.Metrics.Single(m => m.Name == "temperature_c");
+        var weatherData = messages.Last(m => m.Topic.EndsWith("/DDATA/" + node + "/casa-weather", StringComparison.Ordinal)).Payload;
+        var reading = Assert.Single(weatherData.Metrics, m => m.Alias == temperature.Alias);
+        Assert.False(reading.HasName);
+        Assert.InRange(reading.DoubleValue, 5, 30);
+        Assert.InRange(DateTimeOffset.FromUnixTimeMilliseconds((long)weatherData.Timestamp), clock.Start, clock.GetUtcNow());
+    }
+
+    [Fact]
     public async Task The_plant_command_prints_where_each_device_listens_and_writes_an_edge_configuration()
     {
         var edgeConfig = Path.Join(Path.GetTempPath(), $"sim-edge-{Guid.NewGuid():N}.yaml");

@@ -85,8 +85,9 @@ internal static class SimCommand
         var edgeConfig = new Option<FileInfo?>("--edge-config") { Description = "Write an edge agent configuration for the Modbus devices here." };
         var duration = new Option<double?>("--duration") { Description = "Stop after this many real seconds (default: run until Ctrl+C)." };
         var without = WithoutProjectOption();
+        var sparkplug = new Option<bool>("--sparkplug") { Description = "Publish the MQTT meters as the devices of one Sparkplug B edge node instead of JSON." };
         var command = new Command("plant", "Run the scenario's devices live: Modbus TCP servers with the meters' register maps, MQTT meters publishing JSON.");
-        foreach (var option in new Option[] { scenario, registry, speed, start, host, port, mqtt, publishEvery, edgeConfig, duration, without })
+        foreach (var option in new Option[] { scenario, registry, speed, start, host, port, mqtt, publishEvery, edgeConfig, duration, without, sparkplug })
         {
             command.Options.Add(option);
         }
@@ -103,7 +104,8 @@ internal static class SimCommand
                 parse.GetValue(publishEvery)!,
                 parse.GetValue(edgeConfig)?.FullName,
                 parse.GetValue(duration),
-                parse.GetValue(without) ?? []),
+                parse.GetValue(without) ?? [],
+                parse.GetValue(sparkplug)),
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
             cancellationToken));
@@ -178,7 +180,7 @@ internal static class SimCommand
 
     internal sealed record PlantOptions(
         string Scenario, string? Registry, double Speed, string? Start, string Host, int BasePort, string? Mqtt, string PublishEvery,
-        string? EdgeConfig, double? Duration, string[] WithoutProjects);
+        string? EdgeConfig, double? Duration, string[] WithoutProjects, bool Sparkplug = false);
 
     internal static async Task<int> PlantAsync(PlantOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -229,7 +231,7 @@ internal static class SimCommand
         {
             if (broker is not null)
             {
-                mqtt = new MqttMeters(plant, broker, publishEvery);
+                mqtt = new MqttMeters(plant, broker, publishEvery, options.Sparkplug);
                 await mqtt.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
