@@ -278,18 +278,7 @@ public sealed class RollupEngine : IIntervalSink
         var end = DateTimeOffset.FromUnixTimeMilliseconds(bucket.End);
         if (target.Intensity is { } definition)
         {
-            _sink.Write(new IntensityInterval
-            {
-                Definition = definition,
-                Resolution = resolution,
-                Start = start,
-                End = end,
-                Consumption = amounts.Consumption,
-                EnergyKwh = amounts.Energy,
-                Co2eKg = amounts.Co2e,
-                Output = amounts.Output,
-                Flags = amounts.Flags,
-            });
+            _sink.Write(Intensity(definition, resolution, start, end, amounts, isCorrection: false));
             return;
         }
 
@@ -301,6 +290,20 @@ public sealed class RollupEngine : IIntervalSink
             Deliver(edge.Target, resolution, bucket.Start, bucket.End, edge.ToAll ? forward.ToAllCarriers(edge.KwhPerUnit) : forward, edge.Sign, false);
         }
     }
+
+    private static IntensityInterval Intensity(IntensityDefinition definition, IntervalResolution resolution, DateTimeOffset start, DateTimeOffset end, in Amounts amounts, bool isCorrection) => new()
+    {
+        Definition = definition,
+        Resolution = resolution,
+        Start = start,
+        End = end,
+        Consumption = amounts.Consumption,
+        EnergyKwh = amounts.Energy,
+        Co2eKg = amounts.Co2e,
+        Output = amounts.Output,
+        Flags = amounts.Flags,
+        IsCorrection = isCorrection,
+    };
 
     /// <summary>A quarter of a node was written: it may be the largest of its hour, day and month.</summary>
     private void RaiseCoarsePeaks(int t, long quarterStart, double consumption)
@@ -334,19 +337,7 @@ public sealed class RollupEngine : IIntervalSink
         var endTime = DateTimeOffset.FromUnixTimeMilliseconds(end);
         if (target.Intensity is { } definition)
         {
-            _sink.Write(new IntensityInterval
-            {
-                Definition = definition,
-                Resolution = resolution,
-                Start = startTime,
-                End = endTime,
-                Consumption = delta.Consumption,
-                EnergyKwh = delta.Energy,
-                Co2eKg = delta.Co2e,
-                Output = delta.Output,
-                Flags = delta.Flags,
-                IsCorrection = true,
-            });
+            _sink.Write(Intensity(definition, resolution, startTime, endTime, delta, isCorrection: true));
             return;
         }
 

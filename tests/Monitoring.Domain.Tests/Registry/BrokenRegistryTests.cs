@@ -108,10 +108,7 @@ public sealed class BrokenRegistryTests
     public void Programme_naming_an_unknown_site_points_at_the_list_item_in_its_own_file()
     {
         using var registry = new TempRegistry()
-            .Write("sites.yaml", """
-                sites:
-                  - { id: casa, ecosystem: aeronautics }
-                """)
+            .WithCasaSite()
             .Write("programmes.yaml", """
                 programmes:
                   - id: p1
@@ -238,10 +235,7 @@ public sealed class BrokenRegistryTests
     public void Implemented_project_needs_its_implementation_date()
     {
         using var registry = new TempRegistry()
-            .Write("sites.yaml", """
-                sites:
-                  - { id: casa, ecosystem: aeronautics }
-                """)
+            .WithCasaSite()
             .Write("projects.yaml", """
                 projects:
                   - id: leaks
@@ -344,10 +338,7 @@ public sealed class BrokenRegistryTests
     public void Target_year_must_follow_the_baseline_year()
     {
         using var registry = new TempRegistry()
-            .Write("sites.yaml", """
-                sites:
-                  - { id: casa, ecosystem: aeronautics }
-                """)
+            .WithCasaSite()
             .Write("programmes.yaml", """
                 programmes:
                   - id: p1

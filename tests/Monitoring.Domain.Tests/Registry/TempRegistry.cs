@@ -36,6 +36,12 @@ internal sealed class TempRegistry : IDisposable
         return this;
     }
 
+    /// <summary>A minimal valid site <c>casa</c> in <c>sites.yaml</c>, for tests that break programmes or projects.</summary>
+    public TempRegistry WithCasaSite() => Write("sites.yaml", """
+        sites:
+          - { id: casa, ecosystem: aeronautics }
+        """);
+
     public RegistryLoadResult Load() => SiteRegistryLoader.LoadDirectory(Directory);
 
     /// <summary>Loads and asserts that exactly one error was found; returns it.</summary>
