@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 
 namespace Monitoring.Edge.Benchmarks;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 
 // Usage: Monitoring.Edge.CrashHarness BUFFER_DIR
 // Resumes numbering after the last record in the buffer (as an input resumes after its last acknowledged

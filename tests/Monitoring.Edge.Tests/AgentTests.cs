@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 using Monitoring.Edge.Configuration;
 using Monitoring.Edge.Polling;
 using Monitoring.Edge.Uplink;

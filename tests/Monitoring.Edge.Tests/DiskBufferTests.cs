@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 
 namespace Monitoring.Edge.Tests;
 

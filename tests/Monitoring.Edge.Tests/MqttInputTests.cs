@@ -1,5 +1,5 @@
 using System.Text;
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 using Monitoring.Edge.Configuration;
 using Monitoring.Edge.Inputs.Mqtt;
 using Monitoring.Edge.Polling;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Monitoring.Domain.Registry;
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 using Monitoring.Edge.Configuration;
 using Monitoring.Edge.Inputs.Mqtt;
 using Monitoring.Edge.Uplink;

@@ -1,4 +1,4 @@
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 using Monitoring.Edge.Configuration;
 
 namespace Monitoring.Edge.Uplink;

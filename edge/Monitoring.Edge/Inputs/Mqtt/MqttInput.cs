@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
 using Monitoring.Domain.Registry;
-using Monitoring.Edge.Buffering;
+using Monitoring.Storage;
 using Monitoring.Edge.Polling;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -376,7 +376,7 @@ public sealed class MqttInput : IAsyncDisposable
         var records = new List<Task<long>>(2);
         foreach (var (priority, payload) in Encode(decoded.Readings))
         {
-            if (payload.Length > BufferRecordFormat.MaxPayloadLength)
+            if (payload.Length > DiskBuffer.MaxPayloadLength)
             {
                 Statistics.Reject(RejectReason.Payload);
                 Log($"topic '{item.Topic}': rejected (payload): {payload.Length.ToString(CultureInfo.InvariantCulture)} bytes of readings exceed a buffer record");

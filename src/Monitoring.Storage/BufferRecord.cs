@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace Monitoring.Edge.Buffering;
+namespace Monitoring.Storage;
 
 /// <summary>Which records go first when the buffer is full: gauges, because cumulative counters recover totals later.</summary>
 public enum RecordPriority : byte

@@ -1,4 +1,4 @@
-namespace Monitoring.Edge.Buffering;
+namespace Monitoring.Storage;
 
 /// <summary>Where and how much the store-and-forward buffer keeps.</summary>
 public sealed record DiskBufferOptions

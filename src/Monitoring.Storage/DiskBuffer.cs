@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
-namespace Monitoring.Edge.Buffering;
+namespace Monitoring.Storage;
 
 /// <summary>
 /// The edge agent's store-and-forward buffer: append-only segment files of checksummed records, group-committed
@@ -33,6 +33,9 @@ public sealed class DiskBuffer : IAsyncDisposable
     private long _droppedGauges;
     private long _droppedCounters;
     private long _expired;
+
+    /// <summary>The largest payload one record holds.</summary>
+    public const int MaxPayloadLength = BufferRecordFormat.MaxPayloadLength;
 
     private DiskBuffer(DiskBufferOptions options, TimeProvider time)
     {
