@@ -9,7 +9,8 @@
 #
 # Needs Debian 12 with the .NET SDK, run as root (CI) or as a user with sudo. Missing packages are installed
 # with apt-get: mosquitto mosquitto-clients influxdb victoria-metrics postgresql python3-pymodbus
-# python3-serial-asyncio mbpoll (their init scripts are kept from starting system-wide copies).
+# python3-serial-asyncio mbpoll chromium docker-compose curl nodejs npm (their init scripts are kept from starting system-wide copies;
+# docker-compose only parses compose.yaml: no Docker engine runs).
 #
 # Every service listens on 127.0.0.1 only, on free ports picked at run time, with its data and log in one
 # `mktemp -d` folder, and is exported to the tests as:
@@ -132,6 +133,11 @@ REQUIRED=(
   python3-pymodbus:/usr/lib/python3/dist-packages/pymodbus/__init__.py
   python3-serial-asyncio:/usr/lib/python3/dist-packages/serial_asyncio/__init__.py
   mbpoll:/usr/bin/mbpoll
+  chromium:/usr/bin/chromium
+  docker-compose:/usr/bin/docker-compose
+  curl:/usr/bin/curl
+  nodejs:/usr/bin/node
+  npm:/usr/bin/npm
 )
 
 missing_packages() {
@@ -336,6 +342,14 @@ export MONITORING_TEST_MODBUS="127.0.0.1:$PORT_MODBUS"
 export MONITORING_TEST_MODBUS_RTU="127.0.0.1:$PORT_MODBUS_RTU"
 export MONITORING_TEST_MBPOLL=/usr/bin/mbpoll
 
+# The official InfluxDB JavaScript client, an independent writer to `monitoring serve` (from the npm registry).
+INFLUX_JS="$REPO/tests/peers/influxdb-js"
+if [[ ! -d $INFLUX_JS/node_modules/@influxdata/influxdb-client ]]; then
+  say "npm install in tests/peers/influxdb-js"
+  (cd "$INFLUX_JS" && npm install --no-audit --no-fund --loglevel=error) || die "npm install of the InfluxDB JavaScript client failed"
+fi
+export MONITORING_TEST_INFLUX_JS="$INFLUX_JS"
+
 # ---------------------------------------------------------------- tests
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -373,6 +387,7 @@ if ((KEEP)); then
   echo "export MONITORING_TEST_MODBUS='$MONITORING_TEST_MODBUS'"
   echo "export MONITORING_TEST_MODBUS_RTU='$MONITORING_TEST_MODBUS_RTU'"
   echo "export MONITORING_TEST_MBPOLL='$MONITORING_TEST_MBPOLL'"
+  echo "export MONITORING_TEST_INFLUX_JS='$MONITORING_TEST_INFLUX_JS'"
   echo "# logs: $WORK/logs  -- to stop them: kill $PIDS; ${SUDO[*]:+${SUDO[*]} }rm -rf '$WORK'"
 else
   stop_services

@@ -21,6 +21,8 @@ public enum RejectionReason
     TooLate,
     /// <summary>The registry's series limit was reached.</summary>
     OverCardinality,
+    /// <summary>The timestamp lies further ahead of the server's clock than the allowed skew.</summary>
+    FutureTimestamp,
 }
 
 /// <summary>A rejected reading with where it was and why.</summary>

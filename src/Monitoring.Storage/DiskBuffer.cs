@@ -33,6 +33,7 @@ public sealed class DiskBuffer : IAsyncDisposable
     private long _droppedGauges;
     private long _droppedCounters;
     private long _expired;
+    private long _refused;
 
     /// <summary>The largest payload one record holds.</summary>
     public const int MaxPayloadLength = BufferRecordFormat.MaxPayloadLength;
@@ -76,7 +77,15 @@ public sealed class DiskBuffer : IAsyncDisposable
             ExpireOldSegments();
             if (!MakeRoom(size, priority))
             {
-                _droppedGauges++;
+                if (_options.RefuseWhenFull)
+                {
+                    _refused++;
+                }
+                else
+                {
+                    _droppedGauges++;
+                }
+
                 return -1;
             }
 
@@ -107,7 +116,13 @@ public sealed class DiskBuffer : IAsyncDisposable
     /// The oldest unacknowledged durable records, in order, without removing them. Records not yet fsynced are
     /// never handed out: a power cut could tear them and their sequence numbers would be given to other records.
     /// </summary>
-    public IReadOnlyList<BufferedRecord> Peek(int maxRecords, int maxBytes = int.MaxValue)
+    public IReadOnlyList<BufferedRecord> Peek(int maxRecords, int maxBytes = int.MaxValue) => Peek(maxRecords, maxBytes, after: 0);
+
+    /// <summary>
+    /// As <see cref="Peek(int, int)"/>, from the first unacknowledged record after <paramref name="after"/>: pages
+    /// through what is pending without acknowledging it (a write-ahead log replayed at start).
+    /// </summary>
+    public IReadOnlyList<BufferedRecord> Peek(int maxRecords, int maxBytes, long after)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRecords, 1);
         var records = new List<BufferedRecord>();
@@ -126,7 +141,7 @@ public sealed class DiskBuffer : IAsyncDisposable
                         return records;
                     }
 
-                    if (header.Sequence > _acknowledged)
+                    if (header.Sequence > _acknowledged && header.Sequence > after)
                     {
                         var payload = data.AsMemory(position + BufferRecordFormat.HeaderLength, header.PayloadLength);
                         records.Add(new BufferedRecord(header.Sequence, DateTimeOffset.FromUnixTimeMilliseconds(header.UnixMilliseconds), header.Priority, payload));
@@ -232,7 +247,7 @@ public sealed class DiskBuffer : IAsyncDisposable
                 var records = _segments.Sum(s => s.Unacknowledged);
                 var oldest = _segments.FirstOrDefault(s => s.Unacknowledged > 0)?.FirstUnixMs;
                 var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
-                return new BufferStatistics(records, _segments.Sum(s => s.Bytes), age, _appended, _acknowledgedCount, _droppedGauges, _droppedCounters, _expired);
+                return new BufferStatistics(records, _segments.Sum(s => s.Bytes), age, _appended, _acknowledgedCount, _droppedGauges, _droppedCounters, _expired, _refused);
             }
         }
     }
@@ -369,7 +384,7 @@ public sealed class DiskBuffer : IAsyncDisposable
     {
         while (_segments.Sum(s => s.Bytes) + size > _options.MaxBytes)
         {
-            if (priority == RecordPriority.Gauge)
+            if (priority == RecordPriority.Gauge || _options.RefuseWhenFull)
             {
                 return false;
             }

@@ -20,6 +20,12 @@ public sealed record DiskBufferOptions
     /// </summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// When full, refuse new records (AppendAsync returns -1, counted as refused) instead of dropping gauges and then
+    /// the oldest counters: for a write-ahead log, whose records were not acknowledged to anyone yet.
+    /// </summary>
+    public bool RefuseWhenFull { get; init; }
+
     /// <summary>False keeps records out of the process only (safe against a crash, not a power cut); for tests and benchmarks.</summary>
     public bool Fsync { get; init; } = true;
 
@@ -54,4 +60,5 @@ public sealed record BufferStatistics(
     long Acknowledged,
     long DroppedGaugesFull,
     long DroppedCountersFull,
-    long DroppedExpired);
+    long DroppedExpired,
+    long RefusedFull = 0);

@@ -63,7 +63,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.StartsWith($"Registry {MonitoringCommand.BundledRegistry}: valid (5 files)", output, StringComparison.Ordinal);
         Assert.Contains("; 0 rejected.", output, StringComparison.Ordinal);
         var daily = File.ReadAllLines(Path.Combine(_folder, "sites-daily.csv"));
-        Assert.Equal("site,day_start_utc,electricity_kwh,peak_demand_kw,gas_nm3,water_m3,co2e_kg", daily[0]);
+        Assert.Equal("site,day_start_utc,electricity_kwh,peak_demand_kw,gas_nm3,water_m3,co2e_kg,fuel_kwh,production,temperature_c", daily[0]);
         foreach (var site in new[] { "casa-aero", "tanger-mach" })
         {
             Assert.Matches($@"(?m)^{site} +[0-9,]+ +[0-9,]+ \([0-9,]+\) +[0-9,]+ +[0-9,]+ +[0-9.]+\r?$", output);

@@ -21,6 +21,8 @@ public static class ServiceEnvironment
     public const string ModbusVariable = "MONITORING_TEST_MODBUS";
     public const string ModbusRtuVariable = "MONITORING_TEST_MODBUS_RTU";
     public const string MbpollVariable = "MONITORING_TEST_MBPOLL";
+    /// <summary>Folder of tests/peers/influxdb-js with its npm packages installed.</summary>
+    public const string InfluxJsVariable = "MONITORING_TEST_INFLUX_JS";
 
     /// <summary>The value of <paramref name="variable"/>; throws a message that says how to get it set.</summary>
     /// <param name="variable">The environment variable, e.g. <c>MONITORING_TEST_MQTT</c>.</param>

@@ -1,13 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using Monitoring.Aggregation;
-using Monitoring.Aggregation.Rollups;
 using Monitoring.Domain.Registry;
-using Monitoring.Ingestion;
-using Monitoring.LineProtocol;
-using Monitoring.Simulators.Output;
-using Monitoring.Simulators.Scenarios;
 
 namespace Monitoring.Server.Cli;
 
@@ -58,83 +51,31 @@ internal static class DemoCommand
         output.WriteLine();
         output.WriteLine($"Simulating {days} day(s) of the plants, {from:yyyy-MM-dd} to {to:yyyy-MM-dd} UTC, one reading per meter per minute:");
 
-        var catalog = SeriesCatalog.Create(registry);
-        var rollups = new InMemoryRollupSink();
-        var engine = new RollupEngine(RollupTopology.Create(catalog), rollups);
-        var aggregator = new IntervalAggregator(catalog, engine);
-        var router = new PointRouter(catalog, aggregator);
-        var reader = new LineProtocolBodyReader(new LineProtocolReaderOptions { MaxBodyBytes = long.MaxValue, MaxErrors = 0 });
-        long lines = 0;
-        var aggregation = TimeSpan.Zero;
-        foreach (var scenarioFile in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "scenarios"), "*.yaml").Order(StringComparer.Ordinal))
+        var run = await PlantSimulation.RunAsync(registry, registryDirectory, from, to, TimeSpan.FromMinutes(1), output, error, cancellationToken).ConfigureAwait(false);
+        if (run is null)
         {
-            var loaded = ScenarioLoader.LoadFile(scenarioFile, registryDirectory);
-            if (loaded.Scenario is null)
-            {
-                foreach (var problem in loaded.Errors)
-                {
-                    error.WriteLine(problem.ToString());
-                }
-
-                return ExitCodes.InvalidConfiguration;
-            }
-
-            using var readings = new MemoryStream();
-            var generated = Generator.Run(loaded.Scenario, new GenerateOptions(from, to, TimeSpan.FromMinutes(1)), readings);
-            readings.Position = 0;
-            var clock = Stopwatch.StartNew();
-            var result = await reader.ReadAsync(readings, router, LineProtocolPrecision.Nanoseconds, 0, cancellationToken).ConfigureAwait(false);
-            aggregation += clock.Elapsed;
-            lines += result.Lines;
-            output.WriteLine(string.Create(Invariant, $"  {loaded.Scenario.Site.Id,-12} {generated.Lines,10:N0} lines generated in {generated.Elapsed.TotalSeconds:0.0} s"));
+            return ExitCodes.InvalidConfiguration;
         }
 
-        aggregator.CloseAll();
-        engine.CloseAll();
         output.WriteLine(string.Create(Invariant,
-            $"Aggregated {lines:N0} lines ({router.Accepted:N0} readings) in {aggregation.TotalSeconds:0.00} s into 15-minute, hourly, daily and monthly intervals; {router.RejectedTotal:N0} rejected."));
+            $"Aggregated {run.Lines:N0} lines ({run.Accepted:N0} readings) in {run.Aggregation.TotalSeconds:0.00} s into 15-minute, hourly, daily and monthly intervals; {run.Rejected:N0} rejected."));
         output.WriteLine();
 
-        var daily = DailySiteTable(registry, rollups);
-        WriteSiteSummary(output, registry, daily);
+        WriteSiteSummary(output, registry, run.Days);
         Directory.CreateDirectory(outputDirectory);
         var csv = Path.Combine(outputDirectory, "sites-daily.csv");
-        await File.WriteAllLinesAsync(csv, ["site,day_start_utc,electricity_kwh,peak_demand_kw,gas_nm3,water_m3,co2e_kg", .. daily.Select(d => d.ToCsv())], cancellationToken).ConfigureAwait(false);
+        await File.WriteAllLinesAsync(csv, [SimulatedSiteDay.CsvHeader, .. run.Days.Select(d => d.ToCsv())], cancellationToken).ConfigureAwait(false);
         output.WriteLine();
         output.WriteLine($"Daily table per site: {csv}");
         return ExitCodes.Ok;
     }
 
-    private sealed record SiteDay(string Site, DateTimeOffset Start, double ElectricityKwh, double PeakKw, double GasNm3, double WaterM3, double Co2eKg)
-    {
-        public string ToCsv() => string.Create(Invariant, $"{Site},{Start.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'},{ElectricityKwh:0.###},{PeakKw:0.###},{GasNm3:0.###},{WaterM3:0.###},{Co2eKg:0.###}");
-    }
-
-    /// <summary>One row per site and local day, corrections merged into the records they correct.</summary>
-    private static List<SiteDay> DailySiteTable(SiteRegistry registry, InMemoryRollupSink rollups)
-    {
-        var days = rollups.Intervals
-            .Where(i => i.Node.Level == RollupLevel.Site && i.Resolution == IntervalResolution.Day)
-            .GroupBy(i => (Site: i.Node.Site!.Id, i.Start));
-        var rows = new List<SiteDay>();
-        foreach (var day in days.OrderBy(d => d.Key.Site, StringComparer.Ordinal).ThenBy(d => d.Key.Start))
-        {
-            double Sum(Carrier? carrier, Func<RollupInterval, double> value) =>
-                day.Where(i => i.Node.Carrier == carrier).Sum(value);
-            var peak = day.Where(i => i.Node.Carrier == Carrier.Electricity && !i.IsCorrection).Select(i => i.PeakDemand).DefaultIfEmpty(0).Max();
-            rows.Add(new SiteDay(day.Key.Site, day.Key.Start, Sum(Carrier.Electricity, i => i.Consumption), peak,
-                Sum(Carrier.NaturalGas, i => i.Consumption), Sum(Carrier.Water, i => i.Consumption), Sum(null, i => i.Co2eKg)));
-        }
-
-        return rows;
-    }
-
-    private static void WriteSiteSummary(TextWriter output, SiteRegistry registry, List<SiteDay> days)
+    private static void WriteSiteSummary(TextWriter output, SiteRegistry registry, IReadOnlyList<SimulatedSiteDay> days)
     {
         output.WriteLine("Site          Electricity kWh  Peak 15-min kW (contract)  Gas Nm3  Water m3  tCO2e");
         foreach (var site in registry.Sites)
         {
-            var rows = days.Where(d => d.Site == site.Id).ToList();
+            var rows = days.Where(d => d.Site == site).ToList();
             var contract = site.ContractDemandKw is { } c ? c.ToString("N0", Invariant) : "-";
             var peak = $"{rows.Select(r => r.PeakKw).DefaultIfEmpty(0).Max().ToString("N0", Invariant)} ({contract})";
             output.WriteLine(string.Create(Invariant,

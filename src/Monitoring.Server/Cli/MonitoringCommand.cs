@@ -16,6 +16,9 @@ internal static class MonitoringCommand
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BaselineCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ServeCommand.CreateToken());
+        root.Subcommands.Add(ReportCommand.Create());
         return root;
     }
 

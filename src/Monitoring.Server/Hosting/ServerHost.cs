@@ -1,0 +1,185 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Monitoring.Aggregation;
+using Monitoring.Aggregation.Rollups;
+using Monitoring.Domain.Registry;
+using Monitoring.Ingestion;
+using Monitoring.Server.Security;
+using Monitoring.Sinks.InfluxDb;
+using Monitoring.Storage;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Monitoring.Server.Hosting;
+
+/// <summary>The <c>serve</c> command's arguments (contract: DESIGN §3, issue "Ingestion service").</summary>
+internal sealed record ServeArguments(string Registry, string Urls, string DataDirectory, string TokensFile)
+{
+    /// <summary>Extra configuration (tests), applied after appsettings.json and the environment.</summary>
+    public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+}
+
+/// <summary>
+/// <c>monitoring serve</c> as an object: loads the registry, opens the write-ahead log and replays it, starts the
+/// InfluxDB forwarder, then Kestrel (write API, health, metrics) and the embedded MQTT broker. Disposing it stops
+/// intake first, then applies and checkpoints what was stored, then stops the sink.
+/// </summary>
+internal sealed partial class ServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly IngestPipeline _pipeline;
+    private readonly SinkForwarder? _forwarder;
+    private readonly DiskBuffer? _spool;
+    private readonly Quarantine _quarantine;
+    private readonly SinkMetrics? _sinkMetrics;
+    private bool _stopped;
+
+    private ServerHost(WebApplication app, IngestPipeline pipeline, SinkForwarder? forwarder, DiskBuffer? spool, Quarantine quarantine, SinkMetrics? sinkMetrics)
+    {
+        _sinkMetrics = sinkMetrics;
+        _app = app;
+        _pipeline = pipeline;
+        _forwarder = forwarder;
+        _spool = spool;
+        _quarantine = quarantine;
+    }
+
+    public IngestPipeline Pipeline => _pipeline;
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The first address Kestrel listens on (port resolved when 0 was asked).</summary>
+    public Uri BaseAddress => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public int MqttPort => _app.Services.GetRequiredService<EmbeddedBroker>().Port;
+
+    /// <summary>Starts everything; <see cref="RegistryException"/> when the registry does not load.</summary>
+    public static async Task<ServerHost> StartAsync(ServeArguments arguments, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        var load = SiteRegistryLoader.LoadDirectory(arguments.Registry);
+        if (load.Registry is null)
+        {
+            throw new RegistryException(arguments.Registry, load.Errors.Select(e => e.ToString()).ToList());
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Configuration.AddEnvironmentVariables("MONITORING_");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Urls"] = arguments.Urls,
+            ["Ingestion:DataDirectory"] = arguments.DataDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(arguments.Overrides);
+        builder.WebHost.UseKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long?>("Http:MaxBodyBytes") ?? 25_000_000);
+
+        var ingestion = builder.Configuration.GetSection("Ingestion").Get<IngestPipelineOptions>() ?? new IngestPipelineOptions();
+        ingestion.DataDirectory = arguments.DataDirectory;
+        ingestion.Validate();
+        var influx = (builder.Configuration.GetSection(InfluxConfiguration.Section).Get<InfluxConfiguration>() ?? new InfluxConfiguration())
+            .ToOptions(arguments.DataDirectory);
+        var tokens = TokenStore.Load(arguments.TokensFile);
+
+        var catalog = SeriesCatalog.Create(load.Registry);
+        var store = new LatestIntervalStore(RollupTopology.Create(catalog), influx?.StoreOptions());
+        DiskBuffer? spool = null;
+        SinkMetrics? sinkMetrics = null;
+        InfluxOutbox? outbox = null;
+        SinkForwarder? forwarder = null;
+        if (influx is not null)
+        {
+            spool = DiskBuffer.Open(influx.SpoolOptions(), out _);
+            sinkMetrics = new SinkMetrics(spool);
+            outbox = new InfluxOutbox(influx, store, spool, sinkMetrics);
+        }
+
+        var quarantine = new Quarantine(Path.Combine(arguments.DataDirectory, "quarantine"));
+
+        // Started after Build (it logs through the host's loggers), resolved only once the host runs.
+        IngestPipeline? pipeline = null;
+        builder.Logging.AddConsole();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(load.Registry);
+        builder.Services.AddSingleton(catalog);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(_ => pipeline ?? throw new InvalidOperationException("the ingest pipeline is not started"));
+        builder.Services.AddSingleton(tokens);
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton<WriteProcessor>();
+        builder.Services.AddOptions<HttpIntakeOptions>().BindConfiguration(HttpIntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MqttIntakeOptions>().BindConfiguration(MqttIntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EmbeddedBroker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+        builder.Services.AddSingleton(sp => new HealthReporter(sp.GetRequiredService<IngestPipeline>(), sp.GetRequiredService<EmbeddedBroker>(),
+            sp.GetRequiredService<IOptions<MqttIntakeOptions>>().Value, sp.GetService<SinkForwarder>()));
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("monitoring"))
+            .WithMetrics(metrics => metrics
+            .AddMeter(ServerMetrics.MeterName, "Monitoring.Sinks")
+            .AddPrometheusExporter());
+        if (spool is not null && influx is not null)
+        {
+            builder.Services.AddSingleton(sp => new SinkForwarder(spool, InfluxWriterFactory.Create(influx), influx, sinkMetrics,
+                sp.GetRequiredService<ILogger<SinkForwarder>>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
+        var app = builder.Build();
+        pipeline = await IngestPipeline.StartAsync(catalog, new PipelineOutput(store, outbox, influx?.WriteRawReadings == true), quarantine, ingestion,
+            app.Services.GetRequiredService<ILogger<IngestPipeline>>(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        WriteEndpoints.Map(app);
+        IngestionEndpoints.Map(app);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+
+        try
+        {
+            forwarder = app.Services.GetService<SinkForwarder>();
+            forwarder?.Start();
+            _ = app.Services.GetRequiredService<ServerMetrics>();
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await pipeline.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new ServerHost(app, pipeline, forwarder, spool, quarantine, sinkMetrics);
+    }
+
+    /// <summary>Stops intake, checkpoints, then stops the sink: everything acknowledged is either in InfluxDB or in the spool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        await _app.StopAsync().ConfigureAwait(false);
+        await _pipeline.DisposeAsync().ConfigureAwait(false);
+        await _quarantine.DisposeAsync().ConfigureAwait(false);
+        if (_forwarder is not null)
+        {
+            await _forwarder.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_spool is not null)
+        {
+            await _spool.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _sinkMetrics?.Dispose();
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+}
+
+/// <summary>The registry given to <c>serve</c> does not load: every error, as <c>config check</c> prints them.</summary>
+internal sealed class RegistryException(string directory, IReadOnlyList<string> errors)
+    : Exception($"registry {directory}: {errors.Count} error(s)")
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}

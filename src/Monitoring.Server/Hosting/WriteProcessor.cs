@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO.Pipelines;
+using Monitoring.Ingestion;
+using Monitoring.LineProtocol;
+
+namespace Monitoring.Server.Hosting;
+
+/// <summary>
+/// One write, whatever the transport: parse straight from the body, validate against the registry and the writer's
+/// scope, store in the write-ahead log, say what happened. HTTP and MQTT differ only in how they report it.
+/// </summary>
+internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metrics, TimeProvider time)
+{
+    private readonly ConcurrentBag<LineProtocolBodyReader> _readers = [];
+
+    public async Task<WriteOutcome> ProcessAsync(
+        PipeReader body,
+        long maxBodyBytes,
+        LineProtocolPrecision precision,
+        IReadOnlyCollection<string>? siteScope,
+        string source,
+        ReadOnlyMemory<byte> batchId,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var latestAllowed = (now + pipeline.Options.Aggregation.MaxFutureSkew).ToUnixTimeMilliseconds();
+        using var validator = new WriteValidator(pipeline.Catalog, siteScope, pipeline.Quarantine, source, latestAllowed);
+        var reader = Rent(maxBodyBytes);
+        LineProtocolReadResult read;
+        try
+        {
+            read = await reader.ReadAsync(body, validator, precision, now.ToUnixTimeMilliseconds() * 1_000_000, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _readers.Add(reader);
+        }
+
+        metrics.LinesRead(read.Lines, validator.SyntaxErrors);
+        if (read.Status == LineProtocolBodyStatus.BodyTooLarge)
+        {
+            return new WriteOutcome(WriteStatus.TooLarge, read.BodyError!);
+        }
+
+        if (validator.ForbiddenSite is { } site)
+        {
+            return new WriteOutcome(WriteStatus.Forbidden, $"{source} may not write readings of site '{site}': nothing was stored");
+        }
+
+        if (validator.HasData)
+        {
+            var outcome = await pipeline.SubmitAsync(validator.Build(batchId.Span), cancellationToken).ConfigureAwait(false);
+            if (outcome is SubmitOutcome.Busy or SubmitOutcome.Full or SubmitOutcome.Stopping)
+            {
+                return new WriteOutcome(WriteStatus.Unavailable, outcome switch
+                {
+                    SubmitOutcome.Busy => "too many writes waiting for the write-ahead log: retry shortly",
+                    SubmitOutcome.Full => "the write-ahead log is full: retry later",
+                    _ => "the server is stopping: retry",
+                });
+            }
+        }
+
+        if (validator.ProblemCount == 0)
+        {
+            return new WriteOutcome(WriteStatus.Accepted, "", validator.Readings);
+        }
+
+        var message = string.Create(CultureInfo.InvariantCulture,
+            $"partial write: {validator.ProblemCount} of {read.Lines} line(s) not taken ({validator.SyntaxErrors} malformed, {validator.Quarantined} quarantined); the other lines were stored. First: {validator.Problems[0]}");
+        return new WriteOutcome(WriteStatus.Partial, message, validator.Readings, validator.Problems, validator.ProblemCount);
+    }
+
+    private LineProtocolBodyReader Rent(long maxBodyBytes)
+    {
+        if (_readers.TryTake(out var reader) && reader.Options.MaxBodyBytes == maxBodyBytes)
+        {
+            return reader;
+        }
+
+        // Errors are collected by the validator with the quarantine's reasons; the reader only counts them.
+        return new LineProtocolBodyReader(new LineProtocolReaderOptions { MaxBodyBytes = maxBodyBytes, MaxErrors = 0 });
+    }
+}

@@ -1,0 +1,328 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Monitoring.Storage;
+
+namespace Monitoring.Sinks.InfluxDb;
+
+/// <summary>The sink's state for the server's <c>/health</c>.</summary>
+/// <param name="Connected">The last write attempt reached the server and was answered (true before the first).</param>
+/// <param name="Healthy">Connected, and the oldest batch has waited at most <see cref="InfluxSinkOptions.HealthyLag"/>.</param>
+/// <param name="Lag">How long the oldest batch not yet confirmed has waited (zero when none waits).</param>
+/// <param name="SpoolDropped">Spool records dropped because the spool was full or they grew too old.</param>
+public sealed record SinkStatus(
+    string Target,
+    bool Connected,
+    bool Healthy,
+    string? LastError,
+    DateTimeOffset? LastErrorAt,
+    DateTimeOffset? LastSuccessAt,
+    long PendingRecords,
+    TimeSpan Lag,
+    long BatchesWritten,
+    long LinesWritten,
+    long BatchesRejected,
+    long LinesRejected,
+    long Failures,
+    long SpoolDropped);
+
+/// <summary>
+/// Moves batches from the spool to the database in a background loop: oldest first, a batch leaves the spool only
+/// when the server confirmed it (so every point arrives at least once, and rewriting a point is harmless). Transient
+/// failures are retried with exponential backoff (or after the server's <c>Retry-After</c>); a batch the server
+/// refuses for good is acknowledged, so it does not block the ones behind it, and kept in <c>{spool}/rejected</c>.
+/// </summary>
+public sealed partial class SinkForwarder : IAsyncDisposable
+{
+    private const int MaxRecordsPerPeek = 256;
+    private const int MaxBytesPerPeek = 16 << 20;
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
+
+    private readonly DiskBuffer _spool;
+    private readonly IInfluxWriter _writer;
+    private readonly InfluxSinkOptions _options;
+    private readonly SinkMetrics? _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly string _rejectedDirectory;
+    private readonly Lock _lock = new();
+    private CancellationTokenSource? _stopping;
+    private Task _loop = Task.CompletedTask;
+    private long _oldestPendingMs = -1;
+    private long _batchesWritten;
+    private long _linesWritten;
+    private long _batchesRejected;
+    private long _linesRejected;
+    private long _failures;
+    private volatile bool _connected = true;
+    private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
+    private DateTimeOffset? _lastSuccessAt;
+
+    public SinkForwarder(
+        DiskBuffer spool, IInfluxWriter writer, InfluxSinkOptions options, SinkMetrics? metrics = null,
+        ILogger<SinkForwarder>? logger = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(spool);
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _spool = spool;
+        _writer = writer;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger ?? NullLogger<SinkForwarder>.Instance;
+        _time = time ?? TimeProvider.System;
+        _rejectedDirectory = Path.Combine(options.SpoolDirectory, "rejected");
+        metrics?.ObserveLag(() => Lag);
+    }
+
+    public SinkStatus Status
+    {
+        get
+        {
+            var spool = _spool.Statistics;
+            var lag = Lag;
+            lock (_lock)
+            {
+                return new SinkStatus(
+                    _writer.Description, _connected, _connected && lag <= _options.HealthyLag, _lastError, _lastErrorAt, _lastSuccessAt,
+                    spool.Records, lag, Interlocked.Read(ref _batchesWritten), Interlocked.Read(ref _linesWritten),
+                    Interlocked.Read(ref _batchesRejected), Interlocked.Read(ref _linesRejected), Interlocked.Read(ref _failures),
+                    spool.DroppedCountersFull + spool.DroppedGaugesFull + spool.DroppedExpired);
+            }
+        }
+    }
+
+    private TimeSpan Lag
+    {
+        get
+        {
+            var oldest = Interlocked.Read(ref _oldestPendingMs);
+            return oldest < 0 ? TimeSpan.Zero : _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(oldest);
+        }
+    }
+
+    /// <summary>Starts the background loop (once).</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            if (_stopping is not null)
+            {
+                throw new InvalidOperationException("The forwarder is already started.");
+            }
+
+            _stopping = new CancellationTokenSource();
+            _loop = Task.Run(() => RunAsync(_stopping.Token));
+        }
+    }
+
+    /// <summary>Stops the loop; a write in flight is abandoned and its batch sent again at the next start.</summary>
+    public async Task StopAsync()
+    {
+        CancellationTokenSource? stopping;
+        lock (_lock)
+        {
+            stopping = _stopping;
+        }
+
+        if (stopping is null)
+        {
+            return;
+        }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        stopping.Dispose();
+        lock (_lock)
+        {
+            _stopping = null;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var backoff = _options.MinBackoff;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var records = _spool.Peek(MaxRecordsPerPeek, MaxBytesPerPeek);
+            if (records.Count == 0)
+            {
+                Interlocked.Exchange(ref _oldestPendingMs, -1);
+                if (!await DelayAsync(IdlePoll, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            Interlocked.Exchange(ref _oldestPendingMs, records[0].WrittenAt.ToUnixTimeMilliseconds());
+            var (body, count, lines) = TakeBatch(records);
+            var (first, last) = (records[0].Sequence, records[count - 1].Sequence);
+            try
+            {
+                await _writer.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+                _spool.Acknowledge(last);
+                Interlocked.Increment(ref _batchesWritten);
+                Interlocked.Add(ref _linesWritten, lines);
+                _metrics?.BatchWritten(lines);
+                if (!_connected)
+                {
+                    LogReconnected(_logger, _writer.Description, _failures);
+                }
+
+                lock (_lock)
+                {
+                    (_connected, _lastSuccessAt) = (true, _time.GetUtcNow());
+                }
+
+                backoff = _options.MinBackoff;
+            }
+            catch (InfluxWriteException ex) when (ex.IsPermanent)
+            {
+                var file = KeepRejected(body, first, last, ex.Message);
+                _spool.Acknowledge(last);
+                Interlocked.Increment(ref _batchesRejected);
+                Interlocked.Add(ref _linesRejected, lines);
+                _metrics?.BatchRejected(lines);
+                Failed(connected: true, ex.Message);
+                LogRejected(_logger, first, last, lines, file ?? "(not kept)", ex.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // Whatever goes wrong with one attempt, the loop must live on and retry.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                var retryAfter = (ex as InfluxWriteException)?.RetryAfter;
+                Interlocked.Increment(ref _failures);
+                _metrics?.Failure();
+                Failed(connected: false, ex.Message);
+                var delay = retryAfter is { } asked && asked > TimeSpan.Zero ? (asked < MaxRetryAfter ? asked : MaxRetryAfter) : backoff;
+                LogWriteFailed(_logger, first, last, delay.TotalSeconds, ex.Message);
+                if (!await DelayAsync(delay, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+    }
+
+    /// <summary>The oldest records holding at most <see cref="InfluxSinkOptions.BatchLines"/> lines (at least one record).</summary>
+    private (ReadOnlyMemory<byte> Body, int Records, int Lines) TakeBatch(IReadOnlyList<BufferedRecord> records)
+    {
+        var count = 0;
+        var lines = 0;
+        var bytes = 0;
+        foreach (var record in records)
+        {
+            var recordLines = record.Payload.Span.Count((byte)'\n');
+            if (count > 0 && lines + recordLines > _options.BatchLines)
+            {
+                break;
+            }
+
+            count++;
+            lines += recordLines;
+            bytes += record.Payload.Length;
+        }
+
+        if (count == 1)
+        {
+            return (records[0].Payload, 1, lines);
+        }
+
+        var body = new byte[bytes];
+        var offset = 0;
+        for (var i = 0; i < count; i++)
+        {
+            records[i].Payload.Span.CopyTo(body.AsSpan(offset));
+            offset += records[i].Payload.Length;
+        }
+
+        return (body, count, lines);
+    }
+
+    private void Failed(bool connected, string message)
+    {
+        lock (_lock)
+        {
+            (_connected, _lastError, _lastErrorAt) = (connected, message, _time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Keeps a refused batch as a line protocol file whose first line (a comment) says why; the oldest files go first.</summary>
+    private string? KeepRejected(ReadOnlyMemory<byte> body, long first, long last, string reason)
+    {
+        if (_options.MaxRejectedFiles == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(_rejectedDirectory);
+            var name = string.Create(CultureInfo.InvariantCulture, $"{_time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{first:D20}-{last:D20}.lp");
+            var path = Path.Combine(_rejectedDirectory, name);
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+            {
+                file.Write(Encoding.UTF8.GetBytes("# " + reason.ReplaceLineEndings(" ") + "\n"));
+                file.Write(body.Span);
+            }
+
+            var files = Directory.GetFiles(_rejectedDirectory, "*.lp");
+            Array.Sort(files, StringComparer.Ordinal);
+            for (var i = 0; i < files.Length - _options.MaxRejectedFiles; i++)
+            {
+                File.Delete(files[i]);
+            }
+
+            return path;
+        }
+        catch (IOException ex)
+        {
+            LogRejectedNotKept(_logger, _rejectedDirectory, ex.Message);
+            return null;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            LogRejectedNotKept(_logger, _rejectedDirectory, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "InfluxDB sink: write of spool records {First}-{Last} failed, retrying in {DelaySeconds:0.#} s: {Reason}")]
+    private static partial void LogWriteFailed(ILogger logger, long first, long last, double delaySeconds, string reason);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "InfluxDB sink: the server refused spool records {First}-{Last} ({Lines} lines) for good; kept in {File}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, long first, long last, int lines, string file, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "InfluxDB sink: {Target} reachable again after {Failures} failed attempts in all")]
+    private static partial void LogReconnected(ILogger logger, string target, long failures);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "InfluxDB sink: could not keep a rejected batch in {Directory}: {Reason}")]
+    private static partial void LogRejectedNotKept(ILogger logger, string directory, string reason);
+}

@@ -1,0 +1,225 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Monitoring.Server.Cli;
+using Monitoring.Testing;
+
+namespace Monitoring.Server.Tests;
+
+/// <summary>
+/// The promise of <c>serve</c>, tested on the real executable: killed with SIGKILL while writers send batches,
+/// then restarted on the same data folder, every batch it acknowledged is in InfluxDB exactly once, and the
+/// intervals computed across the crash are those of an uninterrupted run (write-ahead log replay + checkpoint).
+/// </summary>
+public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions.ITestOutputHelper log) : IClassFixture<InfluxDb1Fixture>, IDisposable
+{
+    private const int Batches = 120;
+    private const int LinesPerBatch = 60;
+    private readonly string _data = RunningServer.NewDataDirectory();
+    private readonly List<Process> _servers = [];
+
+    public void Dispose()
+    {
+        foreach (var server in _servers)
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                server.WaitForExit();
+            }
+
+            server.Dispose();
+        }
+
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task Killed_under_load_and_restarted_every_acknowledged_reading_is_in_InfluxDB_once_and_the_intervals_are_exact()
+    {
+        var database = InfluxDb1Fixture.UniqueDatabaseName("crash");
+        await influx.Client.CreateDatabaseAsync(database, CancellationToken.None);
+        var tokens = RunningServer.CreateTokens(_data);
+        var port = FreePort();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Token", tokens["telegraf"]);
+
+        // Batch b holds minutes [b*60, b*60+60) of one counter (5 kWh a minute) and one gauge: 120 hours in all.
+        var start = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-10);
+        string Batch(int b) => string.Concat(Enumerable.Range(b * LinesPerBatch, LinesPerBatch).Select(minute => string.Create(CultureInfo.InvariantCulture,
+            $"meter,site=casa-aero,meter=compressors energy_import_kwh={100_000 + (5 * minute)},power_kw={minute} {start.AddMinutes(minute).ToUnixTimeSeconds()}\n")));
+
+        var acknowledged = new ConcurrentBag<int>();
+        StartServer(port, database);
+        await WaitReadyAsync(http);
+
+        // Batches go in order, two writers at a time; the kill lands in the middle of the run.
+        var next = 0;
+        var killAt = Batches / 2;
+        var killed = false;
+        while (next < Batches)
+        {
+            if (!killed && next >= killAt)
+            {
+                var victim = _servers[^1];
+                var inFlight = Enumerable.Range(next, 2).Select(b => SendAsync(http, Batch(b), b)).ToList();
+                await Task.Delay(5);
+                victim.Kill(entireProcessTree: true);
+                await victim.WaitForExitAsync();
+                killed = true;
+                var outcomes = await Task.WhenAll(inFlight);
+                log.WriteLine($"killed with batches {next} and {next + 1} in flight: {string.Join(", ", outcomes)}");
+                StartServer(port, database);
+                await WaitReadyAsync(http);
+                // A writer retries what was not acknowledged, as the edge uplink and Telegraf do.
+                foreach (var (b, ok) in outcomes.Select((ok, i) => (next + i, ok)))
+                {
+                    if (ok || await SendAsync(http, Batch(b), b))
+                    {
+                        acknowledged.Add(b);
+                    }
+                }
+
+                next += 2;
+                continue;
+            }
+
+            var pair = await Task.WhenAll(SendAsync(http, Batch(next), next), SendAsync(http, Batch(next + 1), next + 1));
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.True(pair[i], $"batch {next + i} refused while the server was up");
+                acknowledged.Add(next + i);
+            }
+
+            next += 2;
+        }
+
+        Assert.True(killed);
+        Assert.Equal(Batches, acknowledged.Count);
+
+        // Every acknowledged reading is a raw point, once (InfluxDB keeps one point per series and time).
+        var expectedRaw = Batches * LinesPerBatch;
+        var rawCount = await WaitForCountAsync(database, "SELECT count(\"power_kw\") FROM \"meter\" WHERE \"meter\"='compressors'", expectedRaw);
+        Assert.Equal(expectedRaw, rawCount);
+        var sum = await influx.Client.QueryAsync(database, "SELECT sum(\"power_kw\") FROM \"meter\" WHERE \"meter\"='compressors'", CancellationToken.None);
+        Assert.Equal((double)expectedRaw * (expectedRaw - 1) / 2, sum.Single().Values[0][1].GetDouble());
+
+        // The hourly consumption across the crash: every closed hour holds exactly 300 kWh, as without a crash.
+        var hours = await WaitForCountAsync(database, "SELECT count(\"consumption\") FROM \"interval_series\" WHERE \"meter\"='compressors' AND \"field\"='energy_import_kwh' AND \"resolution\"='1h'", Batches - 1);
+        var values = await influx.Client.QueryAsync(database,
+            "SELECT \"consumption\" FROM \"interval_series\" WHERE \"meter\"='compressors' AND \"field\"='energy_import_kwh' AND \"resolution\"='1h' ORDER BY time", CancellationToken.None);
+        var rows = values.Single().Values;
+        Assert.True(hours >= Batches - 1, $"{hours} hours");
+        for (var i = 0; i < Batches - 1; i++)
+        {
+            Assert.Equal(start.AddHours(i), DateTimeOffset.FromUnixTimeMilliseconds(rows[i][0].GetInt64() / 1_000_000));
+            Assert.Equal(300, rows[i][1].GetDouble(), 9);
+        }
+    }
+
+    private static async Task<bool> SendAsync(HttpClient http, string body, int batch)
+    {
+        try
+        {
+            using var content = new StringContent(body, Encoding.UTF8, "text/plain");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?precision=s") { Content = content };
+            request.Headers.Add("X-Batch-Id", "crash-" + batch.ToString(CultureInfo.InvariantCulture));
+            using var response = await http.SendAsync(request);
+            return response.StatusCode == HttpStatusCode.NoContent;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void StartServer(int port, string database)
+    {
+        var executable = Path.Combine(AppContext.BaseDirectory, "monitoring.dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { executable, "serve", "--registry", MonitoringCommand.BundledRegistry, "--urls", $"http://127.0.0.1:{port}",
+                     "--data", _data, "--tokens", Path.Combine(_data, "tokens.json") })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["MONITORING_Mqtt__Mode"] = "off";
+        info.Environment["MONITORING_Influx__Kind"] = "v1";
+        info.Environment["MONITORING_Influx__Url"] = influx.BaseAddress.ToString();
+        info.Environment["MONITORING_Influx__Database"] = database;
+        info.Environment["MONITORING_Influx__WriteRawReadings"] = "true";
+        info.Environment["MONITORING_Ingestion__CheckpointInterval"] = "00:00:02";
+        info.Environment["MONITORING_Ingestion__FlushInterval"] = "00:00:00.2";
+        info.Environment["MONITORING_Ingestion__TickInterval"] = "00:00:00.2";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start monitoring serve");
+        _servers.Add(process);
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { log.WriteLine($"[serve {process.Id}] {e.Data}"); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.WriteLine($"[serve {process.Id} err] {e.Data}"); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    private async Task WaitReadyAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(_servers[^1].HasExited, "monitoring serve exited at start");
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("monitoring serve did not become ready within 60 s");
+    }
+
+    private async Task<long> WaitForCountAsync(string database, string query, long expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        long count = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var series = await influx.Client.QueryAsync(database, query, CancellationToken.None);
+            count = series.Count == 0 ? 0 : series[0].Values[0][1].GetInt64();
+            if (count >= expected)
+            {
+                return count;
+            }
+
+            await Task.Delay(250);
+        }
+
+        return count;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
