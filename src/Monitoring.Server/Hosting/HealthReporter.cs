@@ -10,7 +10,7 @@ internal sealed record DependencyHealth(string Status, string Detail, IReadOnlyD
 internal sealed record HealthReport(string Status, bool Live, bool Ready, IReadOnlyDictionary<string, DependencyHealth> Checks);
 
 /// <summary>Builds <see cref="HealthReport"/> from the pipeline, the broker and the sink.</summary>
-internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker broker, MqttIntakeOptions mqtt, SinkForwarder? sink)
+internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker broker, ExternalBrokerIntake external, MqttIntakeOptions mqtt, SinkForwarder? sink)
 {
     public HealthReport Report()
     {
@@ -41,7 +41,9 @@ internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker bro
         {
             "embedded" => new DependencyHealth(broker.IsRunning ? "healthy" : "unhealthy",
                 broker.IsRunning ? $"embedded broker on {mqtt.Address}:{broker.Port}" : "embedded broker not running"),
-            _ => new DependencyHealth("healthy", $"mode {mqtt.Mode}"),
+            "external" => new DependencyHealth(external.IsConnected ? "healthy" : "degraded",
+                external.IsConnected ? $"subscribed on {mqtt.BrokerHost}:{mqtt.BrokerPort}" : $"not connected to {mqtt.BrokerHost}:{mqtt.BrokerPort} (retrying; the broker keeps the messages)"),
+            _ => new DependencyHealth("healthy", "MQTT intake off"),
         };
         if (sink is null)
         {

@@ -111,7 +111,9 @@ internal sealed partial class ServerHost : IAsyncDisposable
         builder.Services.AddOptions<MqttIntakeOptions>().BindConfiguration(MqttIntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<EmbeddedBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
-        builder.Services.AddSingleton(sp => new HealthReporter(sp.GetRequiredService<IngestPipeline>(), sp.GetRequiredService<EmbeddedBroker>(),
+        builder.Services.AddSingleton<ExternalBrokerIntake>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ExternalBrokerIntake>());
+        builder.Services.AddSingleton(sp => new HealthReporter(sp.GetRequiredService<IngestPipeline>(), sp.GetRequiredService<EmbeddedBroker>(), sp.GetRequiredService<ExternalBrokerIntake>(),
             sp.GetRequiredService<IOptions<MqttIntakeOptions>>().Value, sp.GetService<SinkForwarder>()));
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("monitoring"))
