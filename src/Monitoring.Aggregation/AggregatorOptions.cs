@@ -18,6 +18,18 @@ public sealed class AggregatorOptions
     /// <summary>Readings stamped further than this ahead of the wall clock are rejected (a gateway with a wrong clock must not drag the watermark).</summary>
     public TimeSpan MaxFutureSkew { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Readings stamped further than this behind the wall clock are rejected: a register spread over decades (a
+    /// gateway clock at 1970, a mistyped timestamp) is never meant, and would cost work without bound.
+    /// </summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromDays(3650);
+
+    /// <summary>
+    /// A counter reading that arrives late and lies before a series' first remembered reading may open a span of at
+    /// most this long (its consumption spreads over it as corrections); further back it is TooLate.
+    /// </summary>
+    public TimeSpan MaxBackfillSpan { get; init; } = TimeSpan.FromDays(31);
+
     /// <summary>Readings held per series while they wait for the watermark; when full the oldest is processed early (counted).</summary>
     public int PendingCapacity { get; init; } = 32;
 
@@ -30,6 +42,8 @@ public sealed class AggregatorOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero, nameof(IdleTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(GapThreshold, TimeSpan.Zero, nameof(GapThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFutureSkew, TimeSpan.Zero, nameof(MaxFutureSkew));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxAge, TimeSpan.Zero, nameof(MaxAge));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxBackfillSpan, TimeSpan.Zero, nameof(MaxBackfillSpan));
         if (!double.IsFinite(SpikeFactor) || SpikeFactor <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(SpikeFactor), SpikeFactor, "must be a positive number");
@@ -51,7 +65,7 @@ public enum UpdateResult
     Duplicate,
     /// <summary>A counter reading older than the remembered history: it cannot be placed; the register's next delta still carries its consumption.</summary>
     TooLate,
-    /// <summary>Not a series id, not a finite number, or stamped too far in the future.</summary>
+    /// <summary>Not a series id, not a finite number, or stamped too far in the future or the past.</summary>
     Rejected,
 }
 

@@ -31,6 +31,8 @@ public sealed class IntervalAggregator
     private readonly long _idleTimeout;
     private readonly long _gapThreshold;
     private readonly long _maxFutureSkew;
+    private readonly long _maxAge;
+    private readonly long _maxBackfill;
     private readonly int _pendingCapacity;
     private readonly int _historyDepth;
     private readonly CounterSettings[] _settings;
@@ -67,6 +69,8 @@ public sealed class IntervalAggregator
         _idleTimeout = (long)options.IdleTimeout.TotalMilliseconds;
         _gapThreshold = (long)options.GapThreshold.TotalMilliseconds;
         _maxFutureSkew = (long)options.MaxFutureSkew.TotalMilliseconds;
+        _maxAge = (long)Math.Min(options.MaxAge.TotalMilliseconds, long.MaxValue / 4);
+        _maxBackfill = (long)Math.Min(options.MaxBackfillSpan.TotalMilliseconds, long.MaxValue / 4);
         _pendingCapacity = options.PendingCapacity;
         _historyDepth = options.HistoryDepth;
 
@@ -135,6 +139,12 @@ public sealed class IntervalAggregator
         if (timestampMs > now + _maxFutureSkew)
         {
             _rejectedFuture++;
+            return UpdateResult.Rejected;
+        }
+
+        if (timestampMs < now - _maxAge)
+        {
+            _rejectedInvalid++;
             return UpdateResult.Rejected;
         }
 
@@ -402,7 +412,7 @@ public sealed class IntervalAggregator
             return UpdateResult.Corrected;
         }
 
-        if (position == 0 && s.HistoryTruncated)
+        if (position == 0 && (s.HistoryTruncated || (s.HistoryCount > 0 && _history[HistoryIndex(id, ref s, 0)].Time - t > _maxBackfill)))
         {
             _tooLate++;
             return UpdateResult.TooLate;

@@ -23,6 +23,8 @@ public enum RejectionReason
     OverCardinality,
     /// <summary>The timestamp lies further ahead of the server's clock than the allowed skew.</summary>
     FutureTimestamp,
+    /// <summary>The timestamp lies further behind the server's clock than the aggregation accepts (a clock at 1970, a mistyped timestamp).</summary>
+    TooOld,
 }
 
 /// <summary>A rejected reading with where it was and why.</summary>

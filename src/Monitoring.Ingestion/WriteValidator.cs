@@ -32,14 +32,17 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
     private readonly Quarantine _quarantine;
     private readonly string _source;
     private readonly long _latestAllowedMs;
+    private readonly long _earliestAllowedMs;
     private readonly int _maxProblems;
     private readonly IngestBatchBuilder _batch = new();
     private readonly List<LineProblem> _problems = [];
     private readonly byte[] _lineBuffer = new byte[256];
 
     /// <param name="allowedSites">Sites the writer may write; null for every site.</param>
+    /// <param name="earliestAllowedMs">Readings stamped before this (Unix ms) are quarantined as too old.</param>
     /// <param name="latestAllowedMs">Readings stamped after this (Unix ms) are quarantined as being in the future.</param>
-    public WriteValidator(SeriesCatalog catalog, IReadOnlyCollection<string>? allowedSites, Quarantine quarantine, string source, long latestAllowedMs, int maxProblems = 100)
+    public WriteValidator(SeriesCatalog catalog, IReadOnlyCollection<string>? allowedSites, Quarantine quarantine, string source,
+        long earliestAllowedMs, long latestAllowedMs, int maxProblems = 100)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(quarantine);
@@ -48,6 +51,7 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
         _quarantine = quarantine;
         _source = source;
         _latestAllowedMs = latestAllowedMs;
+        _earliestAllowedMs = earliestAllowedMs;
         _maxProblems = maxProblems;
     }
 
@@ -122,6 +126,13 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
         {
             Set(point, point.Line[^1..], RejectionReason.FutureTimestamp, string.Create(CultureInfo.InvariantCulture,
                 $"timestamp {DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(timestampMs, -62135596800000, 253402300799999)):O} is ahead of the server's clock by more than the allowed skew"));
+            return;
+        }
+
+        if (timestampMs < _earliestAllowedMs)
+        {
+            Set(point, point.Line[^1..], RejectionReason.TooOld, string.Create(CultureInfo.InvariantCulture,
+                $"timestamp {DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(timestampMs, -62135596800000, 253402300799999)):O} is older than the aggregation accepts (Aggregation:MaxAge); check the precision and the sender's clock"));
             return;
         }
 

@@ -24,8 +24,10 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var latestAllowed = (now + pipeline.Options.Aggregation.MaxFutureSkew).ToUnixTimeMilliseconds();
-        using var validator = new WriteValidator(pipeline.Catalog, siteScope, pipeline.Quarantine, source, latestAllowed);
+        var aggregation = pipeline.Options.Aggregation;
+        var earliestAllowed = now.ToUnixTimeMilliseconds() - (long)Math.Min(aggregation.MaxAge.TotalMilliseconds, long.MaxValue / 4);
+        var latestAllowed = (now + aggregation.MaxFutureSkew).ToUnixTimeMilliseconds();
+        using var validator = new WriteValidator(pipeline.Catalog, siteScope, pipeline.Quarantine, source, earliestAllowed, latestAllowed);
         var reader = Rent(maxBodyBytes);
         LineProtocolReadResult read;
         try
