@@ -10,15 +10,18 @@ using Monitoring.Domain.Registry;
 // physical meter of a registry (the example plants by default), one line per meter per 10 s step, counters rising,
 // ending an hour ago, so that `monitoring serve` accepts every line and InfluxDB and VictoriaMetrics store them as
 // they would any telemetry. Built once, before the clock starts: the generator formats nothing while it measures.
+// Each connection plays one edge agent: it owns a share of the meters and sends their batches in time order, as
+// agents do (a meter's readings never race each other across connections).
 //
 // monitoring-load --url http://127.0.0.1:8080/api/v2/write?precision=s [--token T] [--registry config]
 //                 [--lines 2000000] [--batch 5000] [--connections 4] [--gzip]
 var options = ParseArguments(args);
 var registry = SiteRegistryLoader.LoadDirectory(options.Registry).Registry
     ?? throw new InvalidOperationException($"registry {options.Registry} does not load: run `monitoring config check`");
-var batches = BuildBatches(registry, options.Lines, options.Batch, options.Gzip);
-var bytes = batches.Sum(b => (long)b.Body.Length);
-Console.Error.WriteLine($"{batches.Count} batches, {batches.Sum(b => b.Lines)} lines, {batches.Sum(b => b.Fields)} field values, {bytes / 1e6:F1} MB{(options.Gzip ? " gzip" : "")} -> {options.Url}");
+var agents = BuildBatches(registry, options.Lines, options.Batch, options.Connections, options.Gzip);
+var all = agents.SelectMany(a => a).ToList();
+var bytes = all.Sum(b => (long)b.Body.Length);
+Console.Error.WriteLine($"{options.Connections} agents, {all.Count} batches, {all.Sum(b => b.Lines)} lines, {all.Sum(b => b.Fields)} field values, {bytes / 1e6:F1} MB{(options.Gzip ? " gzip" : "")} -> {options.Url}");
 
 using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = options.Connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
 {
@@ -29,13 +32,11 @@ if (options.Token is { } token)
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Token", token);
 }
 
-var next = -1;
 long lines = 0, fields = 0, refused = 0, retried = 0;
 var stopwatch = Stopwatch.StartNew();
-var workers = Enumerable.Range(0, options.Connections).Select(async _ =>
+var workers = agents.Select(async batches =>
 {
-    int index;
-    while ((index = Interlocked.Increment(ref next)) < batches.Count)
+    for (var index = 0; index < batches.Count; index++)
     {
         var batch = batches[index];
         while (true)
@@ -77,54 +78,62 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"points={lines} fields={fields} seconds={seconds:F3} points_per_s={lines / seconds:F0} fields_per_s={fields / seconds:F0} mb_per_s={bytes / seconds / 1e6:F1} refused={refused} retried={retried}"));
 return refused == 0 ? 0 : 1;
 
-static List<Batch> BuildBatches(SiteRegistry registry, int totalLines, int batchLines, bool gzip)
+static List<List<Batch>> BuildBatches(SiteRegistry registry, int totalLines, int batchLines, int agentCount, bool gzip)
 {
     var meters = registry.Sites
         .SelectMany(site => site.Meters.Where(m => !m.IsVirtual).Select(m => (Site: site.Id, Meter: m)))
         .Where(m => m.Meter.Fields.Count > 0)
         .ToList();
-    var steps = (totalLines + meters.Count - 1) / meters.Count;
     var end = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeSeconds() / 10 * 10;
-    var start = end - (steps * 10L);
-    var batches = new List<Batch>();
-    var text = new StringBuilder(batchLines * 128);
-    int linesInBatch = 0, fieldsInBatch = 0, written = 0;
-    for (var step = 0; step < steps && written < totalLines; step++)
+    var agents = new List<List<Batch>>();
+    for (var agent = 0; agent < agentCount; agent++)
     {
-        foreach (var (site, meter) in meters)
+        var owned = meters.Where((_, i) => i % agentCount == agent).ToList();
+        var share = totalLines / agentCount;
+        var batches = new List<Batch>();
+        var text = new StringBuilder(batchLines * 128);
+        int linesInBatch = 0, fieldsInBatch = 0, written = 0;
+        for (var step = 0; written < share && owned.Count > 0; step++)
         {
-            if (written == totalLines)
+            foreach (var (site, meter) in owned)
             {
-                break;
-            }
+                if (written == share)
+                {
+                    break;
+                }
 
-            text.Append("meter,site=").Append(site).Append(",meter=").Append(meter.Id).Append(' ');
-            for (var f = 0; f < meter.Fields.Count; f++)
-            {
-                var field = meter.Fields[f];
-                var value = field.Kind == FieldKind.Counter ? 1000 + (step * 0.25) : 50 + (step % 7);
-                text.Append(f == 0 ? "" : ",").Append(field.Name).Append('=').Append(value.ToString("R", CultureInfo.InvariantCulture));
-            }
+                text.Append("meter,site=").Append(site).Append(",meter=").Append(meter.Id).Append(' ');
+                for (var f = 0; f < meter.Fields.Count; f++)
+                {
+                    var field = meter.Fields[f];
+                    var value = field.Kind == FieldKind.Counter ? 1000 + (step * 0.25) : 50 + (step % 7);
+                    text.Append(f == 0 ? "" : ",").Append(field.Name).Append('=').Append(value.ToString("R", CultureInfo.InvariantCulture));
+                }
 
-            text.Append(' ').Append((start + (step * 10L)).ToString(CultureInfo.InvariantCulture)).Append('\n');
-            linesInBatch++;
-            fieldsInBatch += meter.Fields.Count;
-            written++;
-            if (linesInBatch == batchLines)
-            {
-                batches.Add(Batch.Create(text, linesInBatch, fieldsInBatch, gzip));
-                text.Clear();
-                linesInBatch = fieldsInBatch = 0;
+                // Agents with fewer meters go back further in time: every agent sends its share of the lines.
+                var time = end - (((share / owned.Count) - step) * 10L);
+                text.Append(' ').Append(time.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                linesInBatch++;
+                fieldsInBatch += meter.Fields.Count;
+                written++;
+                if (linesInBatch == batchLines)
+                {
+                    batches.Add(Batch.Create(text, linesInBatch, fieldsInBatch, gzip));
+                    text.Clear();
+                    linesInBatch = fieldsInBatch = 0;
+                }
             }
         }
+
+        if (linesInBatch > 0)
+        {
+            batches.Add(Batch.Create(text, linesInBatch, fieldsInBatch, gzip));
+        }
+
+        agents.Add(batches);
     }
 
-    if (linesInBatch > 0)
-    {
-        batches.Add(Batch.Create(text, linesInBatch, fieldsInBatch, gzip));
-    }
-
-    return batches;
+    return agents;
 }
 
 static Options ParseArguments(string[] args)

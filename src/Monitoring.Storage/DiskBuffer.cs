@@ -541,6 +541,7 @@ public sealed class DiskBuffer : IAsyncDisposable
 
     private async Task CommitLoopAsync(CancellationToken stopping)
     {
+        var batch = new List<(long Sequence, TaskCompletionSource Durable)>();
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -556,11 +557,72 @@ public sealed class DiskBuffer : IAsyncDisposable
                 break;
             }
 
-            lock (_lock)
+            CommitOutsideLock(batch);
+        }
+    }
+
+    /// <summary>
+    /// One group commit without holding the lock during the fsync, so that appends go on meanwhile (the next commit
+    /// covers them). The handle is ref-counted for the flush; if a segment rotation closed it meanwhile, the rotation
+    /// fsynced it first, so the records taken here are durable either way.
+    /// </summary>
+    private void CommitOutsideLock(List<(long Sequence, TaskCompletionSource Durable)> batch)
+    {
+        SafeFileHandle? handle;
+        var added = false;
+        lock (_lock)
+        {
+            if (_waiting.Count == 0)
             {
-                Commit();
+                return;
+            }
+
+            batch.AddRange(_waiting);
+            _waiting.Clear();
+            handle = _active;
+            handle?.DangerousAddRef(ref added);
+        }
+
+        try
+        {
+            if (handle is not null && !handle.IsClosed)
+            {
+                RandomAccess.FlushToDisk(handle);
             }
         }
+        catch (ObjectDisposedException)
+        {
+            // Rotated meanwhile: SealActive fsynced the segment before closing it.
+        }
+        catch (IOException ex)
+        {
+            // Not durable: the appends fail (their writers retry) and the loop goes on.
+            foreach (var (_, durable) in batch)
+            {
+                durable.TrySetException(ex);
+            }
+
+            batch.Clear();
+            return;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle!.DangerousRelease();
+            }
+        }
+
+        lock (_lock)
+        {
+            foreach (var (sequence, durable) in batch)
+            {
+                _durableThrough = Math.Max(_durableThrough, sequence);
+                durable.TrySetResult();
+            }
+        }
+
+        batch.Clear();
     }
 
     /// <summary>fsyncs the active segment and releases every append waiting for it. Caller holds the lock.</summary>
