@@ -245,8 +245,12 @@ public static class ProgrammeReportBuilder
         return rows;
     }
 
-    private static List<ProjectCase> Projects(SiteRegistry registry, Programme programme, int year, ReportOptions options)
+    /// <summary>The business cases of the programme's project bank (cancelled projects left out), with <paramref name="year"/>'s emission factors.</summary>
+    public static List<ProjectCase> Projects(SiteRegistry registry, Programme programme, int year, ReportOptions options)
     {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(programme);
+        ArgumentNullException.ThrowIfNull(options);
         var cases = new List<ProjectCase>();
         var gwp = registry.Carbon.Gwp == Domain.Registry.GwpSet.Ar6 ? Kpi.Carbon.GwpSet.Ar6 : Kpi.Carbon.GwpSet.Ar5;
         var electricityFactor = Factor(registry, Carrier.Electricity, EmissionFactorKind.CombinedMargin, year)

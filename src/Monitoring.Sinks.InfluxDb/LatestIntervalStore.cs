@@ -51,7 +51,8 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
 {
     private const uint SnapshotMagic = 0x5349_4C4D; // "MLIS" read as little-endian
     private const int SnapshotVersion = 1;
-    private static readonly long PruneEveryMs = (long)TimeSpan.FromHours(1).TotalMilliseconds;
+    // Daily: pruning shifts every timeline, so hourly pruning made a months-long backfill spend most of its time here.
+    private static readonly long PruneEveryMs = (long)TimeSpan.FromDays(1).TotalMilliseconds;
 
     private readonly RollupTopology _topology;
     private readonly long _maxAgeMs;

@@ -54,26 +54,6 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public void Demo_simulates_the_example_plants_and_prints_what_each_site_used()
-    {
-        var (exit, output, error) = Run("demo", "--days", "1", "--out", _folder);
-
-        Assert.Equal(0, exit);
-        Assert.Equal(string.Empty, error);
-        Assert.StartsWith($"Registry {MonitoringCommand.BundledRegistry}: valid (5 files)", output, StringComparison.Ordinal);
-        Assert.Contains("; 0 rejected.", output, StringComparison.Ordinal);
-        var daily = File.ReadAllLines(Path.Combine(_folder, "sites-daily.csv"));
-        Assert.Equal("site,day_start_utc,electricity_kwh,peak_demand_kw,gas_nm3,water_m3,co2e_kg,fuel_kwh,production,temperature_c", daily[0]);
-        foreach (var site in new[] { "casa-aero", "tanger-mach" })
-        {
-            Assert.Matches($@"(?m)^{site} +[0-9,]+ +[0-9,]+ \([0-9,]+\) +[0-9,]+ +[0-9,]+ +[0-9.]+\r?$", output);
-            var rows = daily[1..].Select(l => l.Split(',')).Where(r => r[0] == site).ToList();
-            Assert.NotEmpty(rows);
-            Assert.True(rows.Sum(r => double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture)) > 1000, $"{site} used almost no electricity");
-        }
-    }
-
-    [Fact]
     public void Unknown_verb_is_a_usage_error()
     {
         var (exit, _, error) = Run("frobnicate");

@@ -55,6 +55,34 @@ internal static class PlantSimulation
         var reader = new LineProtocolBodyReader(new LineProtocolReaderOptions { MaxBodyBytes = long.MaxValue, MaxErrors = 0 });
         long lines = 0;
         var aggregation = TimeSpan.Zero;
+        if (LoadScenarios(registryDirectory, error) is not { } scenarios)
+        {
+            return null;
+        }
+
+        foreach (var scenario in scenarios)
+        {
+            // A period reaching back before the scenario's start (a baseline year's first day) starts with the scenario.
+            var start = from < scenario.Epoch ? scenario.Epoch : from;
+            using var readings = new MemoryStream();
+            var generated = Generator.Run(scenario, new GenerateOptions(start, to, interval), readings);
+            readings.Position = 0;
+            var clock = Stopwatch.StartNew();
+            var result = await reader.ReadAsync(readings, router, LineProtocolPrecision.Nanoseconds, 0, cancellationToken).ConfigureAwait(false);
+            aggregation += clock.Elapsed;
+            lines += result.Lines;
+            output.WriteLine(string.Create(Invariant, $"  {scenario.Site.Id,-12} {generated.Lines,10:N0} lines generated in {generated.Elapsed.TotalSeconds:0.0} s"));
+        }
+
+        aggregator.CloseAll();
+        engine.CloseAll();
+        return new SimulationRun(lines, router.Accepted, router.RejectedTotal, aggregation, DailySiteTable(rollups, drivers));
+    }
+
+    /// <summary>The example plants' scenarios shipped beside the executable, checked against the registry; null (errors printed) when one is invalid.</summary>
+    internal static IReadOnlyList<Scenario>? LoadScenarios(string registryDirectory, TextWriter error)
+    {
+        var scenarios = new List<Scenario>();
         foreach (var scenarioFile in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "scenarios"), "*.yaml").Order(StringComparer.Ordinal))
         {
             var loaded = ScenarioLoader.LoadFile(scenarioFile, registryDirectory);
@@ -68,21 +96,10 @@ internal static class PlantSimulation
                 return null;
             }
 
-            // A period reaching back before the scenario's start (a baseline year's first day) starts with the scenario.
-            var start = from < loaded.Scenario.Epoch ? loaded.Scenario.Epoch : from;
-            using var readings = new MemoryStream();
-            var generated = Generator.Run(loaded.Scenario, new GenerateOptions(start, to, interval), readings);
-            readings.Position = 0;
-            var clock = Stopwatch.StartNew();
-            var result = await reader.ReadAsync(readings, router, LineProtocolPrecision.Nanoseconds, 0, cancellationToken).ConfigureAwait(false);
-            aggregation += clock.Elapsed;
-            lines += result.Lines;
-            output.WriteLine(string.Create(Invariant, $"  {loaded.Scenario.Site.Id,-12} {generated.Lines,10:N0} lines generated in {generated.Elapsed.TotalSeconds:0.0} s"));
+            scenarios.Add(loaded.Scenario);
         }
 
-        aggregator.CloseAll();
-        engine.CloseAll();
-        return new SimulationRun(lines, router.Accepted, router.RejectedTotal, aggregation, DailySiteTable(rollups, drivers));
+        return scenarios;
     }
 
     /// <summary>One row per site and local day, corrections merged into the records they correct.</summary>
@@ -94,17 +111,35 @@ internal static class PlantSimulation
         var rows = new List<SimulatedSiteDay>();
         foreach (var day in days.OrderBy(d => d.Key.Site.Id, StringComparer.Ordinal).ThenBy(d => d.Key.Start))
         {
-            double Sum(Carrier? carrier, Func<RollupInterval, double> value) =>
-                day.Where(i => i.Node.Carrier == carrier).Sum(value);
-            var peak = day.Where(i => i.Node.Carrier == Carrier.Electricity && !i.IsCorrection).Select(i => i.PeakDemand).DefaultIfEmpty(0).Max();
-            var fuelKwh = day.Where(i => i.Node.Carrier is { } c && c.IsFuel()).Sum(i => i.EnergyKwh);
             var (production, temperature) = drivers.Get(day.Key.Site.Id, day.Key.Start);
-            rows.Add(new SimulatedSiteDay(day.Key.Site, day.Key.Start, Sum(Carrier.Electricity, i => i.Consumption), peak,
-                Sum(Carrier.NaturalGas, i => i.Consumption), Sum(Carrier.Water, i => i.Consumption), Sum(null, i => i.Co2eKg), fuelKwh, production, temperature));
+            rows.Add(SiteDayOf(day.Key.Site, day.Key.Start, day, production, temperature));
         }
 
         return rows;
     }
+
+    /// <summary>
+    /// A site's local day from its daily site roll-ups (one per carrier and the all-carrier node; corrections either
+    /// separate or already merged) and the day's production and mean temperature.
+    /// </summary>
+    internal static SimulatedSiteDay SiteDayOf(Site site, DateTimeOffset start, IEnumerable<RollupInterval> siteIntervals, double production, double temperatureC)
+    {
+        var day = siteIntervals as IReadOnlyCollection<RollupInterval> ?? [.. siteIntervals];
+        double Sum(Carrier? carrier, Func<RollupInterval, double> value) =>
+            day.Where(i => i.Node.Carrier == carrier).Sum(value);
+        var peak = day.Where(i => i.Node.Carrier == Carrier.Electricity && !i.IsCorrection).Select(i => i.PeakDemand).DefaultIfEmpty(0).Max();
+        var fuelKwh = day.Where(i => i.Node.Carrier is { } c && c.IsFuel()).Sum(i => i.EnergyKwh);
+        return new SimulatedSiteDay(site, start, Sum(Carrier.Electricity, i => i.Consumption), peak,
+            Sum(Carrier.NaturalGas, i => i.Consumption), Sum(Carrier.Water, i => i.Consumption), Sum(null, i => i.Co2eKg), fuelKwh, production, temperatureC);
+    }
+
+    /// <summary>The site's reference production counter (its first): the denominator of its intensities and a baseline driver.</summary>
+    internal static bool IsReferenceProduction(SeriesInfo series) =>
+        series.ProductionCounter is { } counter && ReferenceEquals(counter, series.Site.ProductionCounters[0]);
+
+    /// <summary>The site's outdoor temperature series (degree days).</summary>
+    internal static bool IsOutdoorTemperature(SeriesInfo series) =>
+        series.Site.Temperature is { } t && series.MeterId == t.MeterId && series.Field == t.Field;
 
     /// <summary>Keeps the daily intervals of each site's reference production counter and outdoor temperature (corrections added in).</summary>
     private sealed class DailyDriverSink : IIntervalSink
@@ -119,15 +154,13 @@ internal static class PlantSimulation
             }
 
             var series = interval.Series;
-            var site = series.Site;
-            var isProduction = series.ProductionCounter is { } counter && ReferenceEquals(counter, site.ProductionCounters[0]);
-            var isTemperature = site.Temperature is { } t && series.MeterId == t.MeterId && series.Field == t.Field;
-            if (!isProduction && !isTemperature)
+            var isProduction = IsReferenceProduction(series);
+            if (!isProduction && !IsOutdoorTemperature(series))
             {
                 return;
             }
 
-            var key = (site.Id, interval.Start);
+            var key = (series.Site.Id, interval.Start);
             var day = _days.GetValueOrDefault(key);
             _days[key] = isProduction
                 ? day with { Production = day.Production + interval.Consumption }

@@ -6,7 +6,7 @@ namespace Monitoring.Server.Cli;
 
 /// <summary>
 /// <c>monitoring serve --registry DIR [--urls URL] [--data DIR] [--tokens FILE]</c> (contract) and
-/// <c>monitoring token create --tokens FILE --name NAME --role writer|reader|admin [--sites a,b]</c>.
+/// <c>monitoring token create --tokens FILE --name NAME --role writer|reader|admin [--sites a,b] [--programmes p]</c>.
 /// Everything else comes from appsettings.json and <c>MONITORING_</c> environment variables (docs/ingestion.md).
 /// </summary>
 internal static class ServeCommand
@@ -35,18 +35,21 @@ internal static class ServeCommand
         var role = new Option<string>("--role") { Description = "writer, reader or admin.", Required = true };
         role.AcceptOnlyFromAmong("writer", "reader", "admin");
         var sites = new Option<string?>("--sites") { Description = "Comma-separated sites the token is limited to (default: every site)." };
+        var programmes = new Option<string?>("--programmes") { Description = "Comma-separated programmes whose sites a reader may read (a programme officer)." };
         var create = new Command("create", "Create a token: prints it once; only its hash is stored.");
         create.Options.Add(file);
         create.Options.Add(name);
         create.Options.Add(role);
         create.Options.Add(sites);
+        create.Options.Add(programmes);
         create.SetAction(parse =>
         {
             var scope = (parse.GetValue(sites) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var programmeScope = (parse.GetValue(programmes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             try
             {
                 var token = TokenStore.Create(parse.GetValue(file)!.FullName, parse.GetValue(name)!,
-                    Enum.Parse<TokenRole>(parse.GetValue(role)!, ignoreCase: true), scope, TimeProvider.System);
+                    Enum.Parse<TokenRole>(parse.GetValue(role)!, ignoreCase: true), scope, TimeProvider.System, programmeScope);
                 parse.InvocationConfiguration.Output.WriteLine(token);
                 return ExitCodes.Ok;
             }

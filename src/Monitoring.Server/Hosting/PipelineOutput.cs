@@ -8,8 +8,9 @@ namespace Monitoring.Server.Hosting;
 /// <summary>
 /// What the aggregation loop produces goes to the in-memory interval store (which the API reads and which merges
 /// corrections) and, when an InfluxDB is configured, through the outbox to the disk spool the forwarder drains.
+/// Pass-through lines (agents' <c>edge_status</c>) also update the <see cref="EdgeStatusBoard"/> the API reads.
 /// </summary>
-internal sealed class PipelineOutput(LatestIntervalStore store, InfluxOutbox? outbox, bool rawReadings) : IPipelineOutput
+internal sealed class PipelineOutput(LatestIntervalStore store, InfluxOutbox? outbox, bool rawReadings, EdgeStatusBoard agents) : IPipelineOutput
 {
     private readonly IIntervalSink _intervals = outbox is null ? store : outbox;
     private readonly IRollupSink _rollups = outbox is null ? store : outbox;
@@ -25,7 +26,11 @@ internal sealed class PipelineOutput(LatestIntervalStore store, InfluxOutbox? ou
     public void WriteReading(SeriesInfo series, long timestampMs, double value) =>
         outbox?.WriteReading(series, DateTimeOffset.FromUnixTimeMilliseconds(timestampMs), value);
 
-    public void WritePassthrough(ReadOnlySpan<byte> line) => outbox?.WriteLine(line);
+    public void WritePassthrough(ReadOnlySpan<byte> line)
+    {
+        agents.Observe(line);
+        outbox?.WriteLine(line);
+    }
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {

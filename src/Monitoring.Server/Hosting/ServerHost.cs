@@ -5,6 +5,7 @@ using Monitoring.Aggregation;
 using Monitoring.Aggregation.Rollups;
 using Monitoring.Domain.Registry;
 using Monitoring.Ingestion;
+using Monitoring.Server.Hosting.Api;
 using Monitoring.Server.Security;
 using Monitoring.Sinks.InfluxDb;
 using Monitoring.Storage;
@@ -73,6 +74,8 @@ internal sealed partial class ServerHost : IAsyncDisposable
         });
         builder.Configuration.AddInMemoryCollection(arguments.Overrides);
         builder.WebHost.UseKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long?>("Http:MaxBodyBytes") ?? 25_000_000);
+        // TLS from configuration (Kestrel:Endpoints:Https:Url and :Certificate:Path/KeyPath): the slim builder leaves it out.
+        builder.WebHost.UseKestrelHttpsConfiguration();
 
         var ingestion = builder.Configuration.GetSection("Ingestion").Get<IngestPipelineOptions>() ?? new IngestPipelineOptions();
         ingestion.DataDirectory = arguments.DataDirectory;
@@ -105,6 +108,9 @@ internal sealed partial class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(_ => pipeline ?? throw new InvalidOperationException("the ingest pipeline is not started"));
         builder.Services.AddSingleton(tokens);
+        var agents = new EdgeStatusBoard();
+        builder.Services.AddSingleton(agents);
+        builder.Services.AddMonitoringApi(arguments.DataDirectory);
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddSingleton<WriteProcessor>();
         builder.Services.AddOptions<HttpIntakeOptions>().BindConfiguration(HttpIntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -118,7 +124,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("monitoring"))
             .WithMetrics(metrics => metrics
-            .AddMeter(ServerMetrics.MeterName, "Monitoring.Sinks")
+            .AddMeter(ServerMetrics.MeterName, "Monitoring.Sinks", "System.Runtime")
             .AddPrometheusExporter());
         if (spool is not null && influx is not null)
         {
@@ -127,10 +133,11 @@ internal sealed partial class ServerHost : IAsyncDisposable
         }
 
         var app = builder.Build();
-        pipeline = await IngestPipeline.StartAsync(catalog, new PipelineOutput(store, outbox, influx?.WriteRawReadings == true), quarantine, ingestion,
+        pipeline = await IngestPipeline.StartAsync(catalog, new PipelineOutput(store, outbox, influx?.WriteRawReadings == true, agents), quarantine, ingestion,
             app.Services.GetRequiredService<ILogger<IngestPipeline>>(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         WriteEndpoints.Map(app);
         IngestionEndpoints.Map(app);
+        app.MapMonitoringApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
 
         try

@@ -24,6 +24,12 @@ public sealed record TokenEntry
     /// <summary>Sites the token is limited to; empty for every site.</summary>
     public IReadOnlyList<string> Sites { get; init; } = [];
 
+    /// <summary>
+    /// Programmes whose member sites a reader may read (a programme officer); added to <see cref="Sites"/>. Empty for
+    /// none. Resolved against the registry by the API, so a programme's new site is covered without a new token.
+    /// </summary>
+    public IReadOnlyList<string> Programmes { get; init; } = [];
+
     /// <summary><c>sha256:</c> and the lower-case hex digest of the token's UTF-8 bytes.</summary>
     public required string Hash { get; init; }
 
@@ -32,6 +38,10 @@ public sealed record TokenEntry
     /// <summary>The sites the holder may touch, or null for every site.</summary>
     [JsonIgnore]
     public IReadOnlyCollection<string>? SiteScope => Sites.Count == 0 ? null : Sites;
+
+    /// <summary>Whether the token is limited to some sites or programmes (false: every site).</summary>
+    [JsonIgnore]
+    public bool IsScoped => Sites.Count > 0 || Programmes.Count > 0;
 
     public bool MayWrite => Role is TokenRole.Writer or TokenRole.Admin;
 
@@ -99,7 +109,7 @@ public sealed class TokenStore
         string.IsNullOrEmpty(token) ? null : _byHash.GetValueOrDefault(HashOf(token));
 
     /// <summary>Creates a token, stores its hash in <paramref name="path"/> (created with owner-only permissions) and returns the token.</summary>
-    public static string Create(string path, string name, TokenRole role, IReadOnlyList<string> sites, TimeProvider time)
+    public static string Create(string path, string name, TokenRole role, IReadOnlyList<string> sites, TimeProvider time, IReadOnlyList<string>? programmes = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var existing = Load(path);
@@ -109,7 +119,7 @@ public sealed class TokenStore
         }
 
         var token = Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-        var entry = new TokenEntry { Name = name, Role = role, Sites = sites, Hash = HashOf(token), Created = time.GetUtcNow() };
+        var entry = new TokenEntry { Name = name, Role = role, Sites = sites, Programmes = programmes ?? [], Hash = HashOf(token), Created = time.GetUtcNow() };
         var file = new TokensFile { Tokens = [.. existing.Entries, entry] };
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
