@@ -137,13 +137,18 @@ REQUIRED=(
   docker-compose:/usr/bin/docker-compose
   curl:/usr/bin/curl
   nodejs:/usr/bin/node
-  npm:/usr/bin/npm
+  '?npm:/usr/bin/npm'               # NodeSource's nodejs ships npm itself and conflicts with Debian's npm
 )
 
 missing_packages() {
   local entry package file
   for entry in "${REQUIRED[@]}"; do
     package=${entry%%:*} file=${entry#*:}
+    if [[ $package == \?* ]]; then # the file is enough, whichever package brought it
+      package=${package#\?}
+      [[ -e $file ]] || echo "$package"
+      continue
+    fi
     if [[ $(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null) != installed || ! -e $file ]]; then
       echo "$package"
     fi

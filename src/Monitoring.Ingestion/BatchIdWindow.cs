@@ -76,5 +76,21 @@ public sealed class BatchIdWindow(int capacity = 100_000)
         }
     }
 
+    /// <summary>Claims every id of <paramref name="other"/>, oldest first.</summary>
+    public void Load(BatchIdWindow other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        string[] ids;
+        lock (other._lock)
+        {
+            ids = other._order.Where(other._ids.Contains).ToArray();
+        }
+
+        foreach (var id in ids)
+        {
+            TryClaim(id);
+        }
+    }
+
     internal static string? ToId(ReadOnlySpan<byte> batchId) => batchId.IsEmpty ? null : Encoding.UTF8.GetString(batchId);
 }

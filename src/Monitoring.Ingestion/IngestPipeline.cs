@@ -32,6 +32,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly DiskBuffer _wal;
     private readonly BatchIdWindow _batchIds = new();
+
+    // Ids of the batches applied (so in the log or covered by a checkpoint): the only ones a checkpoint may keep.
+    // A claim still on its way to the log must not survive a crash, or the sender's retry would be taken for a
+    // duplicate of a batch that was never stored.
+    private readonly BatchIdWindow _appliedIds = new();
     private readonly Channel<Submission> _submissions;
     private readonly Channel<Work> _work;
     private readonly CancellationTokenSource _stopping = new();
@@ -322,6 +327,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     private void Apply(in IngestBatch batch)
     {
+        if (BatchIdWindow.ToId(batch.BatchId) is { } batchId)
+        {
+            _appliedIds.TryClaim(batchId);
+        }
+
         foreach (var point in batch.Points)
         {
             var result = _aggregator.Update(point.SeriesId, point.TimestampMs, point.Value);
@@ -381,7 +391,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             {
                 writer.Write(CheckpointMagic);
                 writer.Write(lsn);
-                _batchIds.Save(writer);
+                _appliedIds.Save(writer);
             }
 
             _aggregator.SaveState(file);
@@ -415,7 +425,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             }
 
             after = reader.ReadInt64();
-            _batchIds.Load(reader);
+            _appliedIds.Load(reader);
+            _batchIds.Load(_appliedIds);
             _aggregator.LoadState(file);
             _rollups.LoadState(file);
             _output.LoadState(file);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -11,8 +10,8 @@ using Monitoring.Testing;
 namespace Monitoring.Server.Tests;
 
 /// <summary>
-/// The promise of <c>serve</c>, tested on the real executable: killed with SIGKILL while writers send batches,
-/// then restarted on the same data folder, every batch it acknowledged is in InfluxDB exactly once, and the
+/// The promise of <c>serve</c>, tested on the real executable: killed with SIGKILL while two writers send batches,
+/// then restarted on the same data folder, every reading it acknowledged is in InfluxDB exactly once, and the
 /// intervals computed across the crash are those of an uninterrupted run (write-ahead log replay + checkpoint).
 /// </summary>
 public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions.ITestOutputHelper log) : IClassFixture<InfluxDb1Fixture>, IDisposable
@@ -48,86 +47,76 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Token", tokens["telegraf"]);
 
-        // Batch b holds minutes [b*60, b*60+60) of one counter (5 kWh a minute) and one gauge: 120 hours in all.
+        // Two writers, as two edge agents: each sends its meter's batches in order and retries until acknowledged.
+        // Batch b holds minutes [b*60, b*60+60) of a counter (5 kWh a minute) and a gauge: 120 hours per meter.
         var start = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-10);
-        string Batch(int b) => string.Concat(Enumerable.Range(b * LinesPerBatch, LinesPerBatch).Select(minute => string.Create(CultureInfo.InvariantCulture,
-            $"meter,site=casa-aero,meter=compressors energy_import_kwh={100_000 + (5 * minute)},power_kw={minute} {start.AddMinutes(minute).ToUnixTimeSeconds()}\n")));
+        string[] meters = ["compressors", "chillers"];
+        string Batch(string meter, int b) => string.Concat(Enumerable.Range(b * LinesPerBatch, LinesPerBatch).Select(minute => string.Create(CultureInfo.InvariantCulture,
+            $"meter,site=casa-aero,meter={meter} energy_import_kwh={100_000 + (5 * minute)},power_kw={minute} {start.AddMinutes(minute).ToUnixTimeSeconds()}\n")));
 
-        var acknowledged = new ConcurrentBag<int>();
         StartServer(port, database);
         await WaitReadyAsync(http);
-
-        // Batches go in order, two writers at a time; the kill lands in the middle of the run.
-        var next = 0;
-        var killAt = Batches / 2;
-        var killed = false;
-        while (next < Batches)
+        var progress = new int[meters.Length];
+        var refusals = new int[meters.Length];
+        var writers = meters.Select((meter, w) => Task.Run(async () =>
         {
-            if (!killed && next >= killAt)
+            for (var b = 0; b < Batches; b++)
             {
-                var victim = _servers[^1];
-                var inFlight = Enumerable.Range(next, 2).Select(b => SendAsync(http, Batch(b), b)).ToList();
-                await Task.Delay(5);
-                victim.Kill(entireProcessTree: true);
-                await victim.WaitForExitAsync();
-                killed = true;
-                var outcomes = await Task.WhenAll(inFlight);
-                log.WriteLine($"killed with batches {next} and {next + 1} in flight: {string.Join(", ", outcomes)}");
-                StartServer(port, database);
-                await WaitReadyAsync(http);
-                // A writer retries what was not acknowledged, as the edge uplink and Telegraf do.
-                foreach (var (b, ok) in outcomes.Select((ok, i) => (next + i, ok)))
+                while (!await SendAsync(http, Batch(meter, b), $"{meter}-{b}"))
                 {
-                    if (ok || await SendAsync(http, Batch(b), b))
-                    {
-                        acknowledged.Add(b);
-                    }
+                    refusals[w]++;
+                    await Task.Delay(50);
                 }
 
-                next += 2;
-                continue;
+                Volatile.Write(ref progress[w], b + 1);
             }
+        })).ToArray();
 
-            var pair = await Task.WhenAll(SendAsync(http, Batch(next), next), SendAsync(http, Batch(next + 1), next + 1));
-            for (var i = 0; i < 2; i++)
-            {
-                Assert.True(pair[i], $"batch {next + i} refused while the server was up");
-                acknowledged.Add(next + i);
-            }
-
-            next += 2;
+        // SIGKILL once the first writer is half way, while both are sending; restart on the same data folder.
+        while (Volatile.Read(ref progress[0]) < Batches / 2)
+        {
+            await Task.Delay(5);
         }
 
-        Assert.True(killed);
-        Assert.Equal(Batches, acknowledged.Count);
+        var victim = _servers[^1];
+        victim.Kill(entireProcessTree: true);
+        await victim.WaitForExitAsync();
+        log.WriteLine($"killed at batches {progress[0]} and {progress[1]}");
+        StartServer(port, database);
+        await WaitReadyAsync(http);
+        await Task.WhenAll(writers);
+        log.WriteLine($"writes refused while the server was down: {refusals[0]} and {refusals[1]}");
+        Assert.True(refusals.Sum() > 0, "the kill should have refused some writes");
 
-        // Every acknowledged reading is a raw point, once (InfluxDB keeps one point per series and time).
-        var expectedRaw = Batches * LinesPerBatch;
-        var rawCount = await WaitForCountAsync(database, "SELECT count(\"power_kw\") FROM \"meter\" WHERE \"meter\"='compressors'", expectedRaw);
-        Assert.Equal(expectedRaw, rawCount);
-        var sum = await influx.Client.QueryAsync(database, "SELECT sum(\"power_kw\") FROM \"meter\" WHERE \"meter\"='compressors'", CancellationToken.None);
-        Assert.Equal((double)expectedRaw * (expectedRaw - 1) / 2, sum.Single().Values[0][1].GetDouble());
-
-        // The hourly consumption across the crash: every closed hour holds exactly 300 kWh, as without a crash.
-        var hours = await WaitForCountAsync(database, "SELECT count(\"consumption\") FROM \"interval_series\" WHERE \"meter\"='compressors' AND \"field\"='energy_import_kwh' AND \"resolution\"='1h'", Batches - 1);
-        var values = await influx.Client.QueryAsync(database,
-            "SELECT \"consumption\" FROM \"interval_series\" WHERE \"meter\"='compressors' AND \"field\"='energy_import_kwh' AND \"resolution\"='1h' ORDER BY time", CancellationToken.None);
-        var rows = values.Single().Values;
-        Assert.True(hours >= Batches - 1, $"{hours} hours");
-        for (var i = 0; i < Batches - 1; i++)
+        foreach (var meter in meters)
         {
-            Assert.Equal(start.AddHours(i), DateTimeOffset.FromUnixTimeMilliseconds(rows[i][0].GetInt64() / 1_000_000));
-            Assert.Equal(300, rows[i][1].GetDouble(), 9);
+            // Every acknowledged reading is a raw point, once (InfluxDB keeps one point per series and time).
+            var expectedRaw = Batches * LinesPerBatch;
+            var rawCount = await WaitForCountAsync(database, $"SELECT count(\"power_kw\") FROM \"meter\" WHERE \"meter\"='{meter}'", expectedRaw);
+            Assert.Equal(expectedRaw, rawCount);
+            var sum = await influx.Client.QueryAsync(database, $"SELECT sum(\"power_kw\") FROM \"meter\" WHERE \"meter\"='{meter}'", CancellationToken.None);
+            Assert.Equal((double)expectedRaw * (expectedRaw - 1) / 2, sum.Single().Values[0][1].GetDouble());
+
+            // The hourly consumption across the crash: every closed hour holds exactly 300 kWh, as without a crash.
+            var query = $"\"interval_series\" WHERE \"meter\"='{meter}' AND \"field\"='energy_import_kwh' AND \"resolution\"='1h'";
+            var hours = await WaitForCountAsync(database, $"SELECT count(\"consumption\") FROM {query}", Batches - 1);
+            Assert.True(hours >= Batches - 1, $"{meter}: {hours} hours");
+            var rows = (await influx.Client.QueryAsync(database, $"SELECT \"consumption\", \"flags\" FROM {query} ORDER BY time", CancellationToken.None)).Single().Values;
+            for (var i = 0; i < Batches - 1; i++)
+            {
+                Assert.Equal(start.AddHours(i), DateTimeOffset.FromUnixTimeMilliseconds(rows[i][0].GetInt64() / 1_000_000));
+                Assert.Equal(300, rows[i][1].GetDouble(), 9);
+            }
         }
     }
 
-    private static async Task<bool> SendAsync(HttpClient http, string body, int batch)
+    private static async Task<bool> SendAsync(HttpClient http, string body, string batchId)
     {
         try
         {
             using var content = new StringContent(body, Encoding.UTF8, "text/plain");
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?precision=s") { Content = content };
-            request.Headers.Add("X-Batch-Id", "crash-" + batch.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add("X-Batch-Id", batchId);
             using var response = await http.SendAsync(request);
             return response.StatusCode == HttpStatusCode.NoContent;
         }
