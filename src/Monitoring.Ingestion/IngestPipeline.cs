@@ -56,6 +56,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private long _readingsRejected;
     private long _passthroughLines;
     private long _replayedBatches;
+    private long _loopFailures;
     private int _disposed;
 
     private IngestPipeline(SeriesCatalog catalog, RollupTopology topology, IPipelineOutput output, Quarantine quarantine,
@@ -92,15 +93,17 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                 Interlocked.Read(ref _replayedBatches), wal.Records, wal.Bytes, _submissions.Reader.Count, _work.Reader.Count,
                 Interlocked.Read(ref _appliedLsn), Interlocked.Read(ref _checkpointLsn),
                 Interlocked.Read(ref _lastCheckpointMs) is var ms && ms > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
-                _aggregator.Watermark);
+                _aggregator.Watermark,
+                Interlocked.Read(ref _loopFailures));
         }
     }
 
     /// <summary>Opens the write-ahead log, loads the checkpoint, replays the log from it, then starts the loops.</summary>
-    public static async Task<IngestPipeline> StartAsync(SeriesCatalog catalog, IPipelineOutput output, Quarantine quarantine,
+    /// <param name="topology">The roll-up graph; the output's stores must use the same one (records are matched by node).</param>
+    public static async Task<IngestPipeline> StartAsync(RollupTopology topology, IPipelineOutput output, Quarantine quarantine,
         IngestPipelineOptions options, ILogger logger, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(topology);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(quarantine);
         ArgumentNullException.ThrowIfNull(options);
@@ -123,7 +126,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             LogWalRepaired(logger, problem);
         }
 
-        var pipeline = new IngestPipeline(catalog, RollupTopology.Create(catalog), output, quarantine, options, logger, time, wal);
+        var pipeline = new IngestPipeline(topology.Catalog, topology, output, quarantine, options, logger, time, wal);
         await pipeline.RecoverAsync(cancellationToken).ConfigureAwait(false);
         pipeline._logWriter = pipeline.WriteLogAsync();
         pipeline._applier = pipeline.ApplyAsync();
@@ -285,11 +288,13 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                             break;
                     }
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     // The log still holds everything since the last checkpoint: a failed flush or checkpoint is retried
-                    // at the next tick and nothing acknowledged is lost.
-                    LogLoopFailed(_logger, work.Kind.ToString(), ex);
+                    // at the next tick and nothing acknowledged is lost. Any other failure (a bug met by one batch) is
+                    // logged and counted, and the loop goes on: one bad batch must not stop intake.
+                    Interlocked.Increment(ref _loopFailures);
+                    LogLoopFailed(_logger, work.Kind == WorkKind.Batch ? $"batch at log position {work.Lsn}" : work.Kind.ToString(), ex);
                     work.Done?.TrySetException(ex);
                 }
             }
@@ -476,7 +481,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Write-ahead log append failed; the write is refused and will be retried by its sender")]
     private static partial void LogWalFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Aggregation loop: {Step} failed; retried at the next tick, the log keeps everything since the last checkpoint")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Aggregation loop: {Step} failed; the log keeps everything since the last checkpoint")]
     private static partial void LogLoopFailed(ILogger logger, string step, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Checkpoint at log position {Lsn} in {Milliseconds:F1} ms")]
@@ -525,4 +530,5 @@ public sealed record IngestStatistics(
     long AppliedLsn,
     long CheckpointLsn,
     DateTimeOffset? LastCheckpoint,
-    DateTimeOffset? Watermark);
+    DateTimeOffset? Watermark,
+    long LoopFailures);

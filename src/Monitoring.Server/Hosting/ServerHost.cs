@@ -85,7 +85,9 @@ internal sealed partial class ServerHost : IAsyncDisposable
         var tokens = TokenStore.Load(arguments.TokensFile);
 
         var catalog = SeriesCatalog.Create(load.Registry);
-        var store = new LatestIntervalStore(RollupTopology.Create(catalog), influx?.StoreOptions());
+        // One roll-up graph for the pipeline and the store: corrections are merged into stored records by node.
+        var topology = RollupTopology.Create(catalog);
+        var store = new LatestIntervalStore(topology, influx?.StoreOptions());
         DiskBuffer? spool = null;
         SinkMetrics? sinkMetrics = null;
         InfluxOutbox? outbox = null;
@@ -133,7 +135,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
         }
 
         var app = builder.Build();
-        pipeline = await IngestPipeline.StartAsync(catalog, new PipelineOutput(store, outbox, influx?.WriteRawReadings == true, agents), quarantine, ingestion,
+        pipeline = await IngestPipeline.StartAsync(topology, new PipelineOutput(store, outbox, influx?.WriteRawReadings == true, agents), quarantine, ingestion,
             app.Services.GetRequiredService<ILogger<IngestPipeline>>(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
         WriteEndpoints.Map(app);
         IngestionEndpoints.Map(app);

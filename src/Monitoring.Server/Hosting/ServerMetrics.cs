@@ -35,6 +35,7 @@ internal sealed class ServerMetrics : IDisposable
             new Measurement<long>(pipeline.Statistics.RefusedBusy, new KeyValuePair<string, object?>("cause", "busy")),
             new Measurement<long>(pipeline.Statistics.RefusedFull, new KeyValuePair<string, object?>("cause", "wal_full")),
         }, "{batch}", "Writes refused for backpressure (503).");
+        _meter.CreateObservableCounter("monitoring.aggregation.failures", () => pipeline.Statistics.LoopFailures, "{failure}", "Failures of the aggregation loop (flush, checkpoint, a batch): logged with their cause.");
         _meter.CreateObservableGauge("monitoring.wal.bytes", () => pipeline.Statistics.WalBytes, "By", "Size of the write-ahead log.");
         _meter.CreateObservableGauge("monitoring.wal.records", () => pipeline.Statistics.WalRecords, "{record}", "Writes in the log not yet covered by a checkpoint.");
         _meter.CreateObservableGauge("monitoring.queue.depth", () => new[]
