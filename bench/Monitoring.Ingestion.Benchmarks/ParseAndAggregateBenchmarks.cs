@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Monitoring.Aggregation;
 using Monitoring.Domain.Registry;
@@ -27,29 +26,7 @@ public class ParseAndAggregateBenchmarks
         var registry = SiteRegistryLoader.LoadDirectory(Path.Combine(AppContext.BaseDirectory, "config")).Registry
             ?? throw new InvalidOperationException("the example registry does not load");
         _catalog = SeriesCatalog.Create(registry);
-        var site = registry.FindSite("casa-aero")!;
-        var text = new StringBuilder();
-        var start = DateTimeOffset.Parse("2025-06-01T00:00:00Z", CultureInfo.InvariantCulture);
-        for (var minute = 0; minute < 24 * 60; minute++)
-        {
-            var ns = (start.AddMinutes(minute) - DateTimeOffset.UnixEpoch).Ticks * 100;
-            foreach (var meter in site.Meters.Where(m => !m.IsVirtual))
-            {
-                text.Append("meter,site=casa-aero,meter=").Append(meter.Id);
-                var separator = ' ';
-                foreach (var field in meter.Fields)
-                {
-                    var value = field.Kind == FieldKind.Counter ? 100_000 + (minute * 1.25) : 50 + (minute % 7);
-                    text.Append(separator).Append(field.Name).Append('=').Append(value.ToString(CultureInfo.InvariantCulture));
-                    separator = ',';
-                }
-
-                text.Append(' ').Append(ns.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                Lines++;
-            }
-        }
-
-        _payload = Encoding.UTF8.GetBytes(text.ToString());
+        (_payload, Lines) = Payload.Build(registry, ["casa-aero"], DateTimeOffset.Parse("2025-06-01T00:00:00Z", CultureInfo.InvariantCulture), 24 * 60, TimeSpan.FromMinutes(1));
         Console.WriteLine($"payload: {Lines} lines, {_payload.Length} bytes");
     }
 

@@ -330,7 +330,10 @@ public sealed class MqttInputTests(MosquittoFixture mosquitto) : IAsyncDisposabl
                 $"meter,site={Site},meter=em-1 energy_import_kwh=9 1740819400000000000\n",
             ],
             records.Select(Text));
-        Assert.Equal((1, 0L, 0L), (input.Statistics.Backfilled, input.Statistics.Rebirths, input.Statistics.Rejected));
+        // A message the broker delivers again (after a reconnect of a loaded test machine) is refused as a repeated
+        // sequence number: whatever arrived beyond the five sent was refused, and nothing was buffered twice.
+        Assert.Equal((1, 0L), (input.Statistics.Backfilled, input.Statistics.Rebirths));
+        Assert.Equal(input.Statistics.Messages - 5, input.Statistics.Rejected);
         Assert.False(input.Sparkplug.IsDeviceOnline(Site, "gw-7", "EM 1"));
         Assert.Equal(1, input.Sparkplug.DevicesOffline);
     }
