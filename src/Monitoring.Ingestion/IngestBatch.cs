@@ -57,9 +57,11 @@ public readonly struct IngestBatch
             throw new ArgumentOutOfRangeException(nameof(batchId), batchId.Length, "batch ids are at most 65535 bytes");
         }
 
-        var payload = new byte[Size(batchId.Length, points.Length, passthrough.Length)];
+        // Every byte is written below: no need to zero a buffer that is often on the large-object heap.
+        var payload = GC.AllocateUninitializedArray<byte>(Size(batchId.Length, points.Length, passthrough.Length));
         var span = payload.AsSpan();
         span[0] = Version;
+        span[1] = 0;
         BinaryPrimitives.WriteUInt16LittleEndian(span[2..], (ushort)batchId.Length);
         batchId.CopyTo(span[4..]);
         var position = 4 + batchId.Length;

@@ -337,6 +337,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             _appliedIds.TryClaim(batchId);
         }
 
+        var wantsReadings = _output.WantsReadings;
         foreach (var point in batch.Points)
         {
             var result = _aggregator.Update(point.SeriesId, point.TimestampMs, point.Value);
@@ -345,7 +346,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                 case UpdateResult.Accepted:
                 case UpdateResult.Corrected:
                     _readingsApplied++;
-                    if (_output.WantsReadings)
+                    if (wantsReadings)
                     {
                         _output.WriteReading(_catalog[point.SeriesId], point.TimestampMs, point.Value);
                     }
