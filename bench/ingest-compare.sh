@@ -6,7 +6,7 @@
 #   3. InfluxDB 1.x     POST /write,
 # all on this machine, one after the other, each on a fresh data folder. Prints points/s for each and the ratios.
 #
-#   bench/ingest-compare.sh [--lines 2000000] [--batch 5000] [--connections 4] [--gzip] [--runs 3]
+#   bench/ingest-compare.sh [--lines 6000000] [--batch 5000] [--connections 4] [--gzip] [--runs 3]
 #
 # Needs influxd and victoria-metrics (./test.sh installs them). Every server listens on 127.0.0.1 only. The figure
 # of each target is the median of --runs runs; machines are noisy, read the ratios.

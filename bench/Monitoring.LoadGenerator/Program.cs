@@ -14,7 +14,7 @@ using Monitoring.Domain.Registry;
 // agents do (a meter's readings never race each other across connections).
 //
 // monitoring-load --url http://127.0.0.1:8080/api/v2/write?precision=s [--token T] [--registry config]
-//                 [--lines 2000000] [--batch 5000] [--connections 4] [--gzip]
+//                 [--lines 6000000] [--batch 5000] [--connections 4] [--gzip]
 var options = ParseArguments(args);
 var registry = SiteRegistryLoader.LoadDirectory(options.Registry).Registry
     ?? throw new InvalidOperationException($"registry {options.Registry} does not load: run `monitoring config check`");
@@ -161,7 +161,7 @@ static Options ParseArguments(string[] args)
         new Uri(values.TryGetValue("url", out var url) ? url : throw new ArgumentException("--url is required")),
         values.GetValueOrDefault("token"),
         values.GetValueOrDefault("registry") ?? "config",
-        Number("lines", 2_000_000),
+        Number("lines", 6_000_000),
         Number("batch", 5000),
         Number("connections", 4),
         gzip);
