@@ -381,7 +381,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             $"meter,site={series.SiteId},meter={series.MeterId} {series.Field}={point.Value:R} {point.TimestampMs * 1_000_000}");
         _quarantine.Add("aggregation", 0, reason, reason == RejectionReason.TooLate
             ? "older than the history kept for late data: its split between intervals is lost"
-            : "not finite or too far ahead of the server's clock", Encoding.UTF8.GetBytes(line));
+            : "not finite or too far ahead of the server's clock", Encoding.UTF8.GetBytes(line), series.SiteId, point.TimestampMs);
     }
 
     private async Task CheckpointNowAsync()

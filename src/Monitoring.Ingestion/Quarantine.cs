@@ -7,18 +7,30 @@ namespace Monitoring.Ingestion;
 /// <summary>A line set aside: well-formed but not usable as it stands (unknown meter or field, wrong type, too far ahead...).</summary>
 public sealed record QuarantinedLine(DateTimeOffset At, string Source, long Line, RejectionReason Reason, string Message, string Text);
 
+/// <summary>How many readings of a site were set aside for a reason in one hour (of their timestamp, or of arrival when it has none or is ahead).</summary>
+public sealed record QuarantineHour(string Site, RejectionReason Reason, DateTimeOffset Hour, long Count);
+
 /// <summary>
 /// Where readings that cannot be used go instead of being dropped: counted by reason, the latest kept in memory for
 /// the API, every one appended (with its reason as a comment line) to <c>quarantine.lp</c> so that it can be fixed
-/// and written again once the registry knows the meter. Thread-safe.
+/// and written again once the registry knows the meter; counted per site, reason and hour for the <c>quarantine</c>
+/// series. Thread-safe.
 /// </summary>
 public sealed class Quarantine : IAsyncDisposable
 {
     private const int MaxTextLength = 1024;
+
+    /// <summary>The site of a line whose site the registry does not know (its own value would grow the series without bound).</summary>
+    public const string UnknownSite = "unknown";
+
+    /// <summary>Hour buckets kept (about 40 days of 10 sites × 2 reasons); the oldest hour goes first.</summary>
+    private const int MaxHours = 10_000;
+    private const long HourMs = 3_600_000;
     private static readonly int ReasonCount = Enum.GetValues<RejectionReason>().Length;
 
     private readonly long[] _counts = new long[ReasonCount];
     private readonly Queue<QuarantinedLine> _recent = new();
+    private readonly Dictionary<(string Site, RejectionReason Reason, long HourMs), long> _hours = [];
     private readonly Lock _lock = new();
     private readonly int _keep;
     private readonly TimeProvider _time;
@@ -58,17 +70,43 @@ public sealed class Quarantine : IAsyncDisposable
         }
     }
 
-    public void Add(string source, long line, RejectionReason reason, string message, ReadOnlySpan<byte> text)
+    /// <summary>The hourly counts held, oldest hour first.</summary>
+    public IReadOnlyList<QuarantineHour> HourlyCounts()
+    {
+        lock (_lock)
+        {
+            return [.. _hours.OrderBy(h => h.Key.HourMs).ThenBy(h => h.Key.Site, StringComparer.Ordinal).ThenBy(h => h.Key.Reason)
+                .Select(h => new QuarantineHour(h.Key.Site, h.Key.Reason, DateTimeOffset.FromUnixTimeMilliseconds(h.Key.HourMs), h.Value))];
+        }
+    }
+
+    /// <param name="site">A registry site, or null (counted as <see cref="UnknownSite"/>).</param>
+    /// <param name="timestampMs">The reading's timestamp (Unix ms), or null when it has none that can be trusted.</param>
+    public void Add(string source, long line, RejectionReason reason, string message, ReadOnlySpan<byte> text, string? site = null, long? timestampMs = null)
     {
         Interlocked.Increment(ref _counts[(int)reason]);
-        var entry = new QuarantinedLine(_time.GetUtcNow(), source, line, reason, message,
+        var now = _time.GetUtcNow();
+        var entry = new QuarantinedLine(now, source, line, reason, message,
             Encoding.UTF8.GetString(text.Length > MaxTextLength ? text[..MaxTextLength] : text));
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var at = timestampMs is { } t && t <= nowMs && t >= 0 ? t : nowMs;
         lock (_lock)
         {
             _recent.Enqueue(entry);
             if (_recent.Count > _keep)
             {
                 _recent.Dequeue();
+            }
+
+            var key = (site ?? UnknownSite, reason, at - (at % HourMs));
+            _hours[key] = _hours.GetValueOrDefault(key) + 1;
+            if (_hours.Count > MaxHours)
+            {
+                var oldest = _hours.Keys.Min(k => k.HourMs);
+                foreach (var stale in _hours.Keys.Where(k => k.HourMs == oldest).ToList())
+                {
+                    _hours.Remove(stale);
+                }
             }
         }
 

@@ -220,7 +220,10 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
     private void Set(in LineProtocolPoint point, ReadOnlySpan<byte> at, RejectionReason reason, string message)
     {
         Quarantined++;
-        _quarantine.Add(_source, point.LineNumber, reason, message, point.Line);
+        // Counted per site and hour of the reading: only registry sites (bounded tags) and a timestamp the validator accepted.
+        var site = point.Tags.TryGetValue("site"u8, out var siteTag) && _catalog.Registry.FindSite(siteTag.GetValue()) is { } known ? known.Id : null;
+        long? timestampMs = point.HasTimestamp && reason is not (RejectionReason.FutureTimestamp or RejectionReason.TooOld) ? point.Timestamp / 1_000_000 : null;
+        _quarantine.Add(_source, point.LineNumber, reason, message, point.Line, site, timestampMs);
         if (_problems.Count < _maxProblems)
         {
             _problems.Add(new LineProblem(point.LineNumber, ColumnOf(point.Line, at), $"{message} (quarantined)", Quarantined: true));

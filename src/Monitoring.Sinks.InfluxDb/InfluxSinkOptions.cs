@@ -74,6 +74,12 @@ public sealed record InfluxSinkOptions
     /// <summary>How long corrections can still be merged into a written record (<see cref="LatestIntervalStoreOptions.MaxAge"/>).</summary>
     public TimeSpan StoreMaxAge { get; init; } = TimeSpan.FromDays(45);
 
+    /// <summary>How long day records stay in the store for the API and the KPI jobs (<see cref="LatestIntervalStoreOptions.DayMaxAge"/>).</summary>
+    public TimeSpan StoreDayMaxAge { get; init; } = TimeSpan.FromDays(4 * 366);
+
+    /// <summary>How long month records stay in the store (<see cref="LatestIntervalStoreOptions.MonthMaxAge"/>).</summary>
+    public TimeSpan StoreMonthMaxAge { get; init; } = TimeSpan.FromDays(20 * 366);
+
     /// <summary>Rejected batches kept in <c>{spool}/rejected</c> for inspection; older files are deleted.</summary>
     public int MaxRejectedFiles { get; init; } = 100;
 
@@ -128,7 +134,7 @@ public sealed record InfluxSinkOptions
         SegmentBytes = Math.Min(16L << 20, SpoolMaxBytes / 4),
     };
 
-    public LatestIntervalStoreOptions StoreOptions() => new() { MaxAge = StoreMaxAge };
+    public LatestIntervalStoreOptions StoreOptions() => new() { MaxAge = StoreMaxAge, DayMaxAge = StoreDayMaxAge, MonthMaxAge = StoreMonthMaxAge };
 
     /// <summary>Where the sink writes, without the token or password.</summary>
     public override string ToString() => Kind == InfluxApiKind.V1

@@ -15,13 +15,42 @@ public sealed record LatestIntervalStoreOptions
     /// </summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromDays(45);
 
+    /// <summary>
+    /// Day records are kept this long (4 years by default: a programme's baseline year and the years reported against
+    /// it, for the KPI jobs; about 180 records per day for the example plants).
+    /// </summary>
+    public TimeSpan DayMaxAge { get; init; } = TimeSpan.FromDays(4 * 366);
+
+    /// <summary>Month records are kept this long (20 years: trajectories from a baseline year to a target year).</summary>
+    public TimeSpan MonthMaxAge { get; init; } = TimeSpan.FromDays(20 * 366);
+
+    /// <summary>
+    /// Nodes whose hour records are kept as long as day records (night base load and minimum night flow against a
+    /// baseline year); null: none. Hours of every node would cost 24 times the days.
+    /// </summary>
+    public Func<RollupNode, bool>? KeepHoursLikeDays { get; init; }
+
     public void Validate()
     {
         if (MaxAge < TimeSpan.FromDays(1))
         {
             throw new ArgumentOutOfRangeException(nameof(MaxAge), MaxAge, "MaxAge must be at least one day, so that day records can take their corrections.");
         }
+
+        if (DayMaxAge < MaxAge || MonthMaxAge < DayMaxAge)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DayMaxAge), DayMaxAge, "retention must not shrink with the resolution: MaxAge ≤ DayMaxAge ≤ MonthMaxAge.");
+        }
     }
+
+    /// <summary>How long a record of <paramref name="resolution"/> is kept (<paramref name="keepLong"/>: an hour of a <see cref="KeepHoursLikeDays"/> node).</summary>
+    internal long MaxAgeMs(IntervalResolution resolution, bool keepLong = false) => (long)(resolution switch
+    {
+        IntervalResolution.Month => MonthMaxAge,
+        IntervalResolution.Day => DayMaxAge,
+        IntervalResolution.Hour when keepLong => DayMaxAge,
+        _ => MaxAge,
+    }).TotalMilliseconds;
 }
 
 /// <summary>What <see cref="LatestIntervalStore"/> did with a record.</summary>
@@ -43,7 +72,7 @@ public sealed record StoreRestoreResult(int Restored, int Skipped);
 
 /// <summary>
 /// The latest merged record of every series, roll-up node and intensity, per resolution and interval start, for
-/// the intervals that ended within <see cref="LatestIntervalStoreOptions.MaxAge"/> of the newest one. A correction
+/// the intervals that ended within the retention of their resolution (<see cref="LatestIntervalStoreOptions"/>) of the newest one. A correction
 /// is merged into the record it names (so the sink can rewrite that point with merged values); it is also what the
 /// HTTP API reads. Written by the aggregation thread, read from any thread; snapshot with the aggregation state.
 /// </summary>
@@ -55,7 +84,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
     private static readonly long PruneEveryMs = (long)TimeSpan.FromDays(1).TotalMilliseconds;
 
     private readonly RollupTopology _topology;
-    private readonly long _maxAgeMs;
+    private readonly LatestIntervalStoreOptions _options;
     private readonly Lock _lock = new();
     private readonly Dictionary<(int Index, IntervalResolution Resolution), Timeline<ClosedInterval>> _series = [];
     private readonly Dictionary<(int Index, IntervalResolution Resolution), Timeline<RollupInterval>> _nodes = [];
@@ -69,7 +98,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         options ??= new LatestIntervalStoreOptions();
         options.Validate();
         _topology = topology;
-        _maxAgeMs = (long)options.MaxAge.TotalMilliseconds;
+        _options = options;
     }
 
     public RollupTopology Topology => _topology;
@@ -86,14 +115,26 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         }
     }
 
-    /// <summary>Intervals that ended before this are no longer kept (null while empty).</summary>
+    /// <summary>Quarter hours (and hours) that ended before this are no longer kept (null while empty); days and months are kept longer.</summary>
     public DateTimeOffset? Horizon
     {
         get
         {
             lock (_lock)
             {
-                return _newestEndMs == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(_newestEndMs - _maxAgeMs);
+                return _newestEndMs == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(_newestEndMs - _options.MaxAgeMs(IntervalResolution.FifteenMinutes));
+            }
+        }
+    }
+
+    /// <summary>The latest interval end seen (event time; null while empty): how far the data goes.</summary>
+    public DateTimeOffset? NewestEnd
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _newestEndMs == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(_newestEndMs);
             }
         }
     }
@@ -110,7 +151,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         lock (_lock)
         {
             var (startMs, endMs) = (record.Start.ToUnixTimeMilliseconds(), record.End.ToUnixTimeMilliseconds());
-            var outcome = Locate(_series, record.Series.Id, record.Resolution, startMs, endMs, record.IsCorrection, out var timeline, out var stored);
+            var outcome = Locate(_series, record.Series.Id, record.Resolution, _options.MaxAgeMs(record.Resolution), startMs, endMs, record.IsCorrection, out var timeline, out var stored);
             latest = outcome switch
             {
                 StoreOutcome.Merged => stored.Merge(record),
@@ -128,7 +169,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         lock (_lock)
         {
             var (startMs, endMs) = (record.Start.ToUnixTimeMilliseconds(), record.End.ToUnixTimeMilliseconds());
-            var outcome = Locate(_nodes, record.Node.Index, record.Resolution, startMs, endMs, record.IsCorrection, out var timeline, out var stored);
+            var outcome = Locate(_nodes, record.Node.Index, record.Resolution, NodeMaxAgeMs(record.Node, record.Resolution), startMs, endMs, record.IsCorrection, out var timeline, out var stored);
             latest = outcome switch
             {
                 StoreOutcome.Merged => stored.Merge(record),
@@ -146,7 +187,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         lock (_lock)
         {
             var (startMs, endMs) = (record.Start.ToUnixTimeMilliseconds(), record.End.ToUnixTimeMilliseconds());
-            var outcome = Locate(_intensities, record.Definition.Index, record.Resolution, startMs, endMs, record.IsCorrection, out var timeline, out var stored);
+            var outcome = Locate(_intensities, record.Definition.Index, record.Resolution, _options.MaxAgeMs(record.Resolution), startMs, endMs, record.IsCorrection, out var timeline, out var stored);
             latest = outcome switch
             {
                 StoreOutcome.Merged => stored.Merge(record),
@@ -303,13 +344,13 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
             {
                 var (site, meter, field) = (reader.ReadString(), reader.ReadString(), reader.ReadString());
                 SeriesInfo? series = _topology.Catalog.TryGetSeries(site, meter, field, out var id) ? _topology.Catalog[id] : null;
-                ReadTimeline(reader, _series, series?.Id, (r, resolution) => ReadSeriesRecord(r, series, resolution), ref restored, ref skipped);
+                ReadTimeline(reader, _series, series?.Id, resolution => _options.MaxAgeMs(resolution), (r, resolution) => ReadSeriesRecord(r, series, resolution), ref restored, ref skipped);
             }
 
             for (var n = reader.ReadInt32(); n > 0; n--)
             {
                 var node = ReadNodeKey(reader);
-                ReadTimeline(reader, _nodes, node?.Index, (r, resolution) => ReadNodeRecord(r, node, resolution), ref restored, ref skipped);
+                ReadTimeline(reader, _nodes, node?.Index, resolution => node is null ? 0 : NodeMaxAgeMs(node, resolution), (r, resolution) => ReadNodeRecord(r, node, resolution), ref restored, ref skipped);
             }
 
             for (var n = reader.ReadInt32(); n > 0; n--)
@@ -317,7 +358,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
                 var node = ReadNodeKey(reader);
                 var counter = reader.ReadString();
                 var intensity = node is not null ? intensities.GetValueOrDefault((node, counter)) : null;
-                ReadTimeline(reader, _intensities, intensity?.Index, (r, resolution) => ReadIntensityRecord(r, intensity, resolution), ref restored, ref skipped);
+                ReadTimeline(reader, _intensities, intensity?.Index, resolution => _options.MaxAgeMs(resolution), (r, resolution) => ReadIntensityRecord(r, intensity, resolution), ref restored, ref skipped);
             }
         }
 
@@ -326,7 +367,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
 
     /// <summary>Finds the timeline a record goes to (null when it expired) and, for a correction, the record it names.</summary>
     private StoreOutcome Locate<T>(
-        Dictionary<(int, IntervalResolution), Timeline<T>> timelines, int index, IntervalResolution resolution,
+        Dictionary<(int, IntervalResolution), Timeline<T>> timelines, int index, IntervalResolution resolution, long maxAgeMs,
         long startMs, long endMs, bool isCorrection, out Timeline<T>? timeline, out T stored)
     {
         stored = default!;
@@ -344,14 +385,14 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
             }
         }
 
-        if (endMs < _newestEndMs - _maxAgeMs)
+        if (endMs < _newestEndMs - maxAgeMs)
         {
             return StoreOutcome.Expired;
         }
 
         if (!timelines.TryGetValue((index, resolution), out timeline))
         {
-            timeline = new Timeline<T>();
+            timeline = new Timeline<T>(maxAgeMs);
             timelines.Add((index, resolution), timeline);
         }
 
@@ -363,20 +404,22 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         return timeline.TryGet(startMs, out stored) ? StoreOutcome.Merged : StoreOutcome.Unmatched;
     }
 
+    private long NodeMaxAgeMs(RollupNode node, IntervalResolution resolution) =>
+        _options.MaxAgeMs(resolution, resolution == IntervalResolution.Hour && _options.KeepHoursLikeDays?.Invoke(node) == true);
+
     private void Prune()
     {
         _prunedAtMs = _newestEndMs;
-        var cutoff = _newestEndMs - _maxAgeMs;
-        PruneAll(_series, cutoff);
-        PruneAll(_nodes, cutoff);
-        PruneAll(_intensities, cutoff);
+        PruneAll(_series, _newestEndMs);
+        PruneAll(_nodes, _newestEndMs);
+        PruneAll(_intensities, _newestEndMs);
     }
 
-    private static void PruneAll<T>(Dictionary<(int, IntervalResolution), Timeline<T>> timelines, long cutoff)
+    private static void PruneAll<T>(Dictionary<(int, IntervalResolution), Timeline<T>> timelines, long newestEndMs)
     {
         foreach (var timeline in timelines.Values)
         {
-            timeline.RemoveEndedBefore(cutoff);
+            timeline.RemoveEndedBefore(newestEndMs - timeline.MaxAgeMs);
         }
     }
 
@@ -401,12 +444,12 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
     }
 
     private static void ReadTimeline<T>(
-        BinaryReader reader, Dictionary<(int, IntervalResolution), Timeline<T>> timelines, int? index,
+        BinaryReader reader, Dictionary<(int, IntervalResolution), Timeline<T>> timelines, int? index, Func<IntervalResolution, long> maxAgeMs,
         Func<BinaryReader, IntervalResolution, (long Start, long End, T Record)> read, ref int restored, ref int skipped)
     {
         var resolution = (IntervalResolution)reader.ReadByte();
         var count = reader.ReadInt32();
-        var timeline = new Timeline<T>();
+        var timeline = new Timeline<T>(maxAgeMs(resolution));
         for (var i = 0; i < count; i++)
         {
             var (start, end, record) = read(reader, resolution);
@@ -567,9 +610,12 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
     }
 
     /// <summary>The records of one key and resolution, sorted by start; intervals close roughly in order, so adding is an append.</summary>
-    private sealed class Timeline<T>
+    private sealed class Timeline<T>(long maxAgeMs)
     {
         private readonly List<(long Start, long End, T Record)> _entries = [];
+
+        /// <summary>Records that ended this long before the newest end seen are dropped.</summary>
+        public long MaxAgeMs => maxAgeMs;
 
         public int Count => _entries.Count;
 

@@ -1,35 +1,40 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
-using Monitoring.Aggregation;
-using Monitoring.Aggregation.Rollups;
+using System.Text.Json;
 using Monitoring.Domain.Registry;
-using Monitoring.Ingestion;
+using Monitoring.Server.Hosting;
+using Monitoring.Server.Security;
+using Monitoring.Sinks.InfluxDb;
 using Monitoring.Testing;
 
 namespace Monitoring.Dashboards.Tests;
 
-/// <summary>What <see cref="DashboardDataFiller.FillAsync"/> wrote.</summary>
-internal sealed record FillSummary(long Points, long ReadingsAccepted, TimeSpan Simulation, TimeSpan Total);
+/// <summary>What <see cref="DashboardDataFiller.FillAsync"/> sent and what the server did with it.</summary>
+internal sealed record FillSummary(long LinesSent, long ReadingsApplied, long RefusedSent, long Quarantined, long LinesWritten, TimeSpan Sending, TimeSpan Total);
 
 /// <summary>
-/// Fills an InfluxDB 1.x database with what the dashboards read, until <c>monitoring serve</c> and the InfluxDB sink
-/// write it: the example plants simulated from 1 January 2023 to <see cref="Now"/> (15-minute readings, two extra
-/// faults in the last days) and aggregated by the product's own core, formatted into the measurements of
-/// docs/data-model.md. The KPI and alert series come from the KPI engine (<see cref="KpiSeries"/>); quarantine counts
-/// from the <see cref="PointRouter"/> refusing a few bad lines. <c>edge_status</c> alone is synthetic: an agent's
-/// health fields over the last days with an uplink outage (the field names are those <c>monitoring-edge</c> emits).
+/// Fills an InfluxDB 1.x database through <c>monitoring serve</c>, as production does: the example plants simulated
+/// from 1 January 2023 to <see cref="Now"/> (15-minute readings, two extra faults in the last days) are posted to the
+/// server's <c>/api/v2/write</c> in time order, with the edge agents' <c>edge_status</c> and a few lines the registry
+/// refuses; then the server's own jobs (daily finalisation: the KPI and alert series; data-quality scan: alerts and the
+/// quarantine counts) are triggered through its API, and the test waits until its InfluxDB sink has delivered
+/// everything. <c>edge_status</c> alone is synthetic: an agent's health over the last days with an uplink outage
+/// (the field names are those <c>monitoring-edge</c> emits).
 /// </summary>
 internal static class DashboardDataFiller
 {
     /// <summary>The "now" of the simulated data; the query test expands Grafana's relative times against it.</summary>
     public static DateTimeOffset Now { get; } = new(2025, 10, 15, 10, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Quarter hours, hours and edge health are written from here on; days and months for the whole period.</summary>
+    /// <summary>Edge health is written from here on.</summary>
     public static DateTimeOffset DetailFrom { get; } = Now.AddDays(-9);
 
-    /// <summary>KPI days (night flows, alerts) are written from here on.</summary>
-    public static DateTimeOffset KpiDaysFrom { get; } = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private const int ChunkBytes = 8 << 20;
+    private static readonly TimeSpan JobDeadline = TimeSpan.FromMinutes(5);
 
     /// <summary>The extra faults, local times of the sites: a gap on a CNC meter and a gateway outage at Tangier.</summary>
     private static readonly Dictionary<string, string[]> ExtraFaults = new(StringComparer.Ordinal)
@@ -38,122 +43,173 @@ internal static class DashboardDataFiller
         ["tanger-mach"] = ["{ type: drop, gateway: water-gw, from: \"2025-10-14 02:00\", to: \"2025-10-14 03:30\" }"],
     };
 
-    public static async Task<FillSummary> FillAsync(InfluxDb1Client client, string database, CancellationToken cancellationToken)
+    public static async Task<FillSummary> FillAsync(InfluxDb1Fixture influx, string database, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await client.CreateDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
-        var records = new PlantRecords(DetailFrom);
-        var plants = await SimulatedPlants.RunAsync("2023-01-01", LocalText(Now, "Africa/Casablanca"), TimeSpan.FromMinutes(15), ExtraFaults, records, cancellationToken).ConfigureAwait(false);
-        var simulation = clock.Elapsed;
+        await influx.Client.CreateDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
+        var data = Directory.CreateTempSubdirectory("monitoring-dashboards-").FullName;
+        try
+        {
+            var tokens = Path.Combine(data, "tokens.json");
+            var writer = TokenStore.Create(tokens, "plants", TokenRole.Writer, [], TimeProvider.System);
+            var admin = TokenStore.Create(tokens, "admin", TokenRole.Admin, [], TimeProvider.System);
+            var arguments = new ServeArguments(RepositoryPaths.Registry, "http://127.0.0.1:0", data, tokens)
+            {
+                Overrides = new Dictionary<string, string?>
+                {
+                    ["Mqtt:Port"] = "0",
+                    ["Logging:LogLevel:Default"] = "Warning",
+                    ["Influx:Kind"] = "v1",
+                    ["Influx:Url"] = influx.BaseAddress.ToString(),
+                    ["Influx:Database"] = database,
+                    ["Influx:SpoolMaxBytes"] = (8L << 30).ToString(CultureInfo.InvariantCulture),
+                },
+            };
+            await using var server = await ServerHost.StartAsync(arguments, cancellationToken).ConfigureAwait(false);
+            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
 
-        var output = new LinePointWriter((lines, ct) => client.WriteAsync(database, lines, "s", ct));
-        await WriteIntervalsAsync(output, records, cancellationToken).ConfigureAwait(false);
-        await new KpiSeries(plants, records, Now, KpiDaysFrom).WriteAsync(output, cancellationToken).ConfigureAwait(false);
-        await WriteQuarantineAsync(output, plants, cancellationToken).ConfigureAwait(false);
-        await WriteEdgeStatusAsync(output, plants.Registry, cancellationToken).ConfigureAwait(false);
-        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return new FillSummary(output.Points, plants.Router.Accepted, simulation, clock.Elapsed);
+            var lines = await SimulatedPlants.SendAsync("2023-01-01", LocalText(Now, "Africa/Casablanca"), TimeSpan.FromMinutes(15), ExtraFaults,
+                body => PostAsync(http, writer, body, "ns", cancellationToken), cancellationToken).ConfigureAwait(false);
+            var sending = clock.Elapsed;
+            var registry = server.Services.GetService(typeof(SiteRegistry)) as SiteRegistry ?? throw new InvalidOperationException("the server has no registry");
+            await PostAsync(http, writer, Encoding.UTF8.GetBytes(EdgeStatusLines(registry)), "s", cancellationToken).ConfigureAwait(false);
+            var refused = await PostRefusedLinesAsync(http, writer, cancellationToken).ConfigureAwait(false);
+            await server.Pipeline.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+
+            await RunJobAsync(http, admin, "daily-finalisation", cancellationToken).ConfigureAwait(false);
+            await RunJobAsync(http, admin, "data-quality", cancellationToken).ConfigureAwait(false);
+            await server.Pipeline.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+            var sink = server.Services.GetService(typeof(SinkForwarder)) as SinkForwarder ?? throw new InvalidOperationException("the server has no InfluxDB sink");
+            var written = await WaitForSinkAsync(sink, cancellationToken).ConfigureAwait(false);
+            return new FillSummary(lines, server.Pipeline.Statistics.ReadingsApplied, refused, server.Pipeline.Quarantine.Total, written, sending, clock.Elapsed);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 
     private static string LocalText(DateTimeOffset instant, string zone) =>
         TimeZoneInfo.ConvertTime(instant, TimeZoneInfo.FindSystemTimeZoneById(zone)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
-    /// <summary>interval_series, interval_meter, interval_node and kpi_intensity exactly as docs/data-model.md lists them.</summary>
-    private static async Task WriteIntervalsAsync(LinePointWriter output, PlantRecords records, CancellationToken cancellationToken)
+    private static async Task PostAsync(HttpClient http, string token, ReadOnlyMemory<byte> body, string precision, CancellationToken cancellationToken)
     {
-        foreach (var s in records.Series.Values.Where(s => records.IsWritten(s.Resolution, s.Start) && s.Start >= records.DetailFrom))
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?org=programme&bucket=plants&precision=" + precision)
         {
-            var point = output.Point("interval_series").Tag("site", s.Series.SiteId).Tag("meter", s.Series.MeterId).Tag("field", s.Series.Field).Tag("resolution", s.Resolution.ToName());
-            if (s.Series.Kind == FieldKind.Counter)
-            {
-                point.Field("consumption", s.Consumption).Field("estimated", s.EstimatedConsumption).Field("demand", s.PeakDemand).Field("covered_s", s.CoveredMilliseconds / 1000.0);
-            }
-            else
-            {
-                point.Field("mean", s.Mean).Field("min", s.Min).Field("max", s.Max).Field("last", s.Last).Field("count", s.Count);
-            }
-
-            await point.Field("flags", s.Flags.ToNames()).AtAsync(s.Start, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var r in records.Rollups.Values.Where(r => records.IsWritten(r.Resolution, r.Start)))
+            Content = new ReadOnlyMemoryContent(body),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.NoContent)
         {
-            var node = r.Node;
-            var point = node.Level == RollupLevel.Meter
-                ? output.Point("interval_meter").Tag("site", node.SiteId).Tag("meter", node.Id).Tag("carrier", node.CarrierName).Tag("unit", node.Unit)
-                    .Tag("virtual", node.IsVirtual ? "true" : "false")
-                : output.Point("interval_node").Tag("level", node.Level.ToName()).Tag("node", node.Id).Tag("site", node.SiteId).Tag("carrier", node.CarrierName).Tag("unit", node.Unit);
-            point.Tag("resolution", r.Resolution.ToName())
-                .Field("consumption", r.Consumption).Field("estimated", r.EstimatedConsumption).Field("gross", r.GrossConsumption)
-                .Field("estimated_fraction", r.EstimatedFraction).Field("energy_kwh", r.EnergyKwh).Field("co2e_kg", r.Co2eKg).Field("co2e_market_kg", r.Co2eMarketKg);
-            if (node.Carrier == Carrier.Electricity)
-            {
-                point.Field("demand_kw", r.PeakDemand).Field("reactive_kvarh", node.HasReactiveEnergy ? r.ReactiveKvarh : double.NaN).Field("pf", r.PowerFactor);
-            }
-
-            await point.Field("factor_year", r.FactorYear == 0 ? double.NaN : r.FactorYear).Field("inputs", r.Inputs).Field("expected_inputs", r.ExpectedInputs)
-                .Field("flags", r.Flags.ToNames()).AtAsync(r.Start, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var i in records.Intensities.Values)
-        {
-            var node = i.Node;
-            await output.Point("kpi_intensity").Tag("level", node.Level.ToName()).Tag("node", node.Id).Tag("site", node.SiteId).Tag("carrier", node.CarrierName)
-                .Tag("unit", node.Unit).Tag("counter", i.Definition.Counter.Id).Tag("output_unit", i.Definition.Counter.Unit).Tag("resolution", i.Resolution.ToName())
-                .Field("consumption", i.Consumption).Field("energy_kwh", i.EnergyKwh).Field("co2e_kg", i.Co2eKg).Field("output", i.Output)
-                .Field("per_unit", i.ConsumptionPerUnit).Field("energy_kwh_per_unit", i.EnergyKwhPerUnit).Field("co2e_kg_per_unit", i.Co2eKgPerUnit)
-                .Field("flags", i.Flags.ToNames()).AtAsync(i.Start, cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException($"the server answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
         }
     }
 
     /// <summary>
-    /// quarantine: readings the registry refuses, counted per site, reason and hour by the router itself. A few bad
-    /// lines per hour over the last day: a meter missing from the registry and a field a meter does not declare.
+    /// Lines the registry refuses, a few per hour over the last day (a meter it does not know, a field a meter does not
+    /// declare): the server answers 400 with their reasons and counts them in the quarantine series. Returns how many.
     /// </summary>
-    private static async Task WriteQuarantineAsync(LinePointWriter output, SimulatedPlants plants, CancellationToken cancellationToken)
+    private static async Task<long> PostRefusedLinesAsync(HttpClient http, string token, CancellationToken cancellationToken)
     {
-        var bad = new (string Site, string Line)[]
+        var bad = new[]
         {
-            ("casa-aero", "meter,site=casa-aero,meter=compressor-4 energy_import_kwh=1520.5,power_kw=71.2"),
-            ("tanger-mach", "meter,site=tanger-mach,meter=chillers volume_m3=12.5"),
+            "meter,site=casa-aero,meter=compressor-4 energy_import_kwh=1520.5,power_kw=71.2",
+            "meter,site=tanger-mach,meter=chillers volume_m3=12.5",
         };
+        var body = new StringBuilder();
+        long count = 0;
         for (var hour = Now.AddHours(-24); hour < Now; hour = hour.AddHours(1))
         {
-            foreach (var (site, line) in bad)
+            foreach (var line in bad)
             {
-                var before = Enum.GetValues<RejectionReason>().ToDictionary(r => r, plants.Router.Rejected);
-                var repeats = 1 + (hour.Hour % 3);
-                var body = new StringBuilder();
-                for (var k = 0; k < repeats; k++)
+                for (var k = 0; k <= hour.Hour % 3; k++)
                 {
                     body.Append(line).Append(' ').Append(hour.AddMinutes(k).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)).Append('\n');
-                }
-
-                await plants.FeedAsync(body.ToString(), cancellationToken).ConfigureAwait(false);
-                foreach (var reason in Enum.GetValues<RejectionReason>().Where(r => plants.Router.Rejected(r) > before[r]))
-                {
-                    await output.Point("quarantine").Tag("site", site).Tag("reason", ReasonName(reason))
-                        .Field("count", plants.Router.Rejected(reason) - before[reason])
-                        .AtAsync(hour, cancellationToken).ConfigureAwait(false);
+                    count++;
                 }
             }
         }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v2/write?org=programme&bucket=plants&precision=s") { Content = new StringContent(body.ToString()) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Token", token);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.BadRequest)
+        {
+            throw new InvalidOperationException($"refused lines answered {(int)response.StatusCode}, not 400");
+        }
+
+        return count;
     }
 
-    /// <summary>The <c>reason</c> tag: the rejection reason in snake case (unknown_meter, unknown_field...).</summary>
-    public static string ReasonName(RejectionReason reason) =>
-        string.Concat(reason.ToString().Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : string.Empty) + char.ToLowerInvariant(c) : c.ToString()));
+    /// <summary>Triggers a recurring job through the API and waits until Hangfire reports a new run of it succeeded.</summary>
+    private static async Task RunJobAsync(HttpClient http, string adminToken, string job, CancellationToken cancellationToken)
+    {
+        var before = await JobStateAsync(http, adminToken, job, cancellationToken).ConfigureAwait(false);
+        using (var trigger = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/jobs/{job}/trigger"))
+        {
+            trigger.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+            using var response = await http.SendAsync(trigger, cancellationToken).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < JobDeadline)
+        {
+            var (id, state, error) = await JobStateAsync(http, adminToken, job, cancellationToken).ConfigureAwait(false);
+            if (id is not null && id != before.Id)
+            {
+                switch (state)
+                {
+                    case "Succeeded":
+                        return;
+                    case "Failed":
+                        throw new InvalidOperationException($"job {job} failed: {error}");
+                }
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException($"job {job} did not finish within {JobDeadline}");
+    }
+
+    private static async Task<(string? Id, string? State, string? Error)> JobStateAsync(HttpClient http, string adminToken, string job, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/jobs");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        var jobs = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
+        var entry = jobs.EnumerateArray().Single(j => j.GetProperty("id").GetString() == job);
+        return (Text(entry, "last_job_id"), Text(entry, "last_job_state"), Text(entry, "error"));
+    }
+
+    private static string? Text(JsonElement entry, string name) =>
+        entry.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>Waits until the server's InfluxDB sink has delivered every spooled batch; returns the lines it wrote.</summary>
+    private static async Task<long> WaitForSinkAsync(SinkForwarder sink, CancellationToken cancellationToken)
+    {
+        while (sink.Status.PendingRecords > 0)
+        {
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+        }
+
+        return sink.Status.LinesWritten;
+    }
 
     /// <summary>
     /// edge_status, synthetic: one agent per site every 5 minutes over the detail window. The Casablanca agent loses
     /// its uplink for three hours two days ago (the buffer fills, then drains) and counts device errors while
     /// cnc-line-1 is dropped; the Tangier agent counts errors while its water gateway is down.
     /// </summary>
-    private static async Task WriteEdgeStatusAsync(LinePointWriter output, SiteRegistry registry, CancellationToken cancellationToken)
+    private static string EdgeStatusLines(SiteRegistry registry)
     {
         const double RecordsPerMinute = 60; // one agent's readings per minute: counters and gauges of its devices
         var outageFrom = Now.AddDays(-2).AddHours(-3);
         var outageTo = outageFrom.AddHours(3);
+        var lines = new StringBuilder();
         foreach (var site in registry.Sites)
         {
             var faultFrom = site.Id == "casa-aero" ? new DateTimeOffset(2025, 10, 13, 9, 0, 0, TimeSpan.Zero) : new DateTimeOffset(2025, 10, 14, 1, 0, 0, TimeSpan.Zero);
@@ -167,14 +223,17 @@ internal static class DashboardDataFiller
                 deviceErrors += t >= faultFrom && t < faultTo ? 5 * 12 : 0; // one failed poll per 5 s
                 batches += down ? 0 : 5 * 60;
                 failures += down ? 5 * 2 : 0;
-                await output.Point("edge_status").Tag("site", site.Id).Tag("agent", "edge-" + site.Id)
-                    .Field("buffer_records", (backlog * RecordsPerMinute) + 12).Field("buffer_bytes", ((backlog * RecordsPerMinute) + 12) * 96)
-                    .Field("buffer_oldest_s", backlog > 0 ? backlog * 60 : 1).Field("dropped_total", 0).Field("dropped_gauges_full", 0)
-                    .Field("dropped_counters_full", 0).Field("dropped_expired", 0).Field("device_errors_total", deviceErrors)
-                    .Field("invalid_values_total", 0).Field("uplink_up", down ? 0 : 1).Field("uplink_lag_s", backlog > 0 ? backlog * 60 : 1)
-                    .Field("uplink_batches_sent", batches).Field("uplink_failures_total", failures).Field("uplink_records_rejected", 0)
-                    .AtAsync(t, cancellationToken).ConfigureAwait(false);
+                var records = (backlog * RecordsPerMinute) + 12;
+                var oldest = backlog > 0 ? backlog * 60 : 1;
+                lines.Append(CultureInfo.InvariantCulture,
+                    $"edge_status,site={site.Id},agent=edge-{site.Id} buffer_records={records},buffer_bytes={records * 96},buffer_oldest_s={oldest},dropped_total=0,dropped_gauges_full=0,")
+                    .Append(CultureInfo.InvariantCulture,
+                    $"dropped_counters_full=0,dropped_expired=0,device_errors_total={deviceErrors},invalid_values_total=0,uplink_up={(down ? 0 : 1)},uplink_lag_s={oldest},")
+                    .Append(CultureInfo.InvariantCulture,
+                    $"uplink_batches_sent={batches},uplink_failures_total={failures},uplink_records_rejected=0 {t.ToUnixTimeSeconds()}\n");
             }
         }
+
+        return lines.ToString();
     }
 }

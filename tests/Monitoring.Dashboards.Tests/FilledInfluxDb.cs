@@ -2,7 +2,7 @@ using Monitoring.Testing;
 
 namespace Monitoring.Dashboards.Tests;
 
-/// <summary>One InfluxDB 1.x database filled by <see cref="DashboardDataFiller"/>, shared by the query tests and dropped after them.</summary>
+/// <summary>One InfluxDB 1.x database filled through <c>monitoring serve</c> by <see cref="DashboardDataFiller"/>, shared by the query tests and dropped after them.</summary>
 public sealed class FilledInfluxDb : IAsyncLifetime, IDisposable
 {
     private readonly InfluxDb1Fixture _influx = new();
@@ -15,8 +15,8 @@ public sealed class FilledInfluxDb : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        Summary = await DashboardDataFiller.FillAsync(Client, Database, timeout.Token);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        Summary = await DashboardDataFiller.FillAsync(_influx, Database, timeout.Token);
     }
 
     public async Task DisposeAsync()

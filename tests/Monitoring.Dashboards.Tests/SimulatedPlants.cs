@@ -1,82 +1,69 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
-using Monitoring.Aggregation;
-using Monitoring.Aggregation.Rollups;
-using Monitoring.Domain.Registry;
-using Monitoring.Ingestion;
-using Monitoring.LineProtocol;
 using Monitoring.Simulators.Output;
 using Monitoring.Simulators.Scenarios;
 
 namespace Monitoring.Dashboards.Tests;
 
 /// <summary>
-/// The example plants through the product's path, as <c>monitoring demo</c> runs them: simulators → line protocol →
-/// parser → <see cref="PointRouter"/> → <see cref="IntervalAggregator"/> → <see cref="RollupEngine"/>. The sites are
-/// generated in parallel and their lines merged in time order, as a live server receives them (so programme
-/// nodes are not forced closed while one site runs ahead of the other).
+/// The example plants' readings as their edge agents would send them: the simulators generate each site's line
+/// protocol in parallel and the lines are merged in time order, as a live server receives them (so programme nodes are
+/// not forced closed while one site runs ahead of the other), then handed over in chunks that end at a line.
 /// </summary>
-internal sealed class SimulatedPlants
+internal static class SimulatedPlants
 {
-    private SimulatedPlants(SiteRegistry registry, RollupTopology topology, PointRouter router, LineProtocolBodyReader reader)
-    {
-        Registry = registry;
-        Topology = topology;
-        Router = router;
-        Reader = reader;
-    }
-
-    public SiteRegistry Registry { get; }
-
-    public RollupTopology Topology { get; }
-
-    public PointRouter Router { get; }
-
-    private LineProtocolBodyReader Reader { get; }
+    private const int ChunkBytes = 8 << 20;
 
     /// <summary>
     /// Simulates every scenario from <paramref name="from"/> to <paramref name="to"/> (local dates and times of the
     /// sites) every <paramref name="interval"/>, with <paramref name="extraFaults"/> (scenario YAML fault entries per
-    /// site) added to the scenario files, and aggregates everything into <paramref name="records"/>.
+    /// site) added to the scenario files, and calls <paramref name="send"/> with each chunk (nanosecond timestamps) in
+    /// order. Returns the number of lines.
     /// </summary>
-    public static async Task<SimulatedPlants> RunAsync(
+    public static async Task<long> SendAsync(
         string from,
         string to,
         TimeSpan interval,
         IReadOnlyDictionary<string, string[]> extraFaults,
-        PlantRecords records,
+        Func<ReadOnlyMemory<byte>, Task> send,
         CancellationToken cancellationToken)
     {
-        var registry = SiteRegistryLoader.LoadDirectory(RepositoryPaths.Registry).Registry
-            ?? throw new InvalidOperationException("the example registry in config/ does not load");
-        var catalog = SeriesCatalog.Create(registry);
-        var topology = RollupTopology.Create(catalog);
-        var engine = new RollupEngine(topology, records);
-        var aggregator = new IntervalAggregator(catalog, new FanOutIntervalSink(records, engine));
-        var reader = new LineProtocolBodyReader(new LineProtocolReaderOptions { MaxBodyBytes = long.MaxValue, MaxErrors = 0 });
-        var plants = new SimulatedPlants(registry, topology, new PointRouter(catalog, aggregator), reader);
-
         var scenarios = Directory.EnumerateFiles(RepositoryPaths.Scenarios, "*.yaml").Order(StringComparer.Ordinal)
             .Select(file => LoadScenario(file, extraFaults)).ToList();
         var pipes = scenarios.Select(_ => new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20))).ToList();
         var generators = scenarios.Select((scenario, i) => Task.Run(() => Generate(scenario, from, to, interval, pipes[i].Writer), cancellationToken)).ToList();
-        var merged = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
+        var merged = new Pipe(new PipeOptions(pauseWriterThreshold: 16 << 20, resumeWriterThreshold: 8 << 20));
         var merging = Task.Run(() => MergeInTimeOrderAsync(pipes.Select(p => p.Reader).ToList(), merged.Writer, cancellationToken), cancellationToken);
-        await reader.ReadAsync(merged.Reader, plants.Router, LineProtocolPrecision.Nanoseconds, 0, cancellationToken).ConfigureAwait(false);
+        var lines = await SendChunksAsync(merged.Reader, send, cancellationToken).ConfigureAwait(false);
         await merged.Reader.CompleteAsync().ConfigureAwait(false);
         await Task.WhenAll([.. generators, merging]).ConfigureAwait(false);
-
-        aggregator.CloseAll();
-        engine.CloseAll();
-        return plants;
+        return lines;
     }
 
-    /// <summary>Feeds more line protocol (e.g. lines the registry refuses) through the same router.</summary>
-    public async Task FeedAsync(string lines, CancellationToken cancellationToken)
+    private static async Task<long> SendChunksAsync(PipeReader reader, Func<ReadOnlyMemory<byte>, Task> send, CancellationToken cancellationToken)
     {
-        using var body = new MemoryStream(Encoding.UTF8.GetBytes(lines));
-        await Reader.ReadAsync(body, Router, LineProtocolPrecision.Seconds, 0, cancellationToken).ConfigureAwait(false);
+        long lines = 0;
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            while (buffer.Length >= ChunkBytes || (read.IsCompleted && !buffer.IsEmpty))
+            {
+                var window = buffer.Slice(0, Math.Min(buffer.Length, ChunkBytes)).ToArray();
+                var end = read.IsCompleted && buffer.Length <= ChunkBytes ? window.Length : Array.LastIndexOf(window, (byte)'\n') + 1;
+                lines += window.AsSpan(0, end).Count((byte)'\n');
+                await send(window.AsMemory(0, end)).ConfigureAwait(false);
+                buffer = buffer.Slice(end);
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (read.IsCompleted)
+            {
+                return lines;
+            }
+        }
     }
 
     private static Scenario LoadScenario(string file, IReadOnlyDictionary<string, string[]> extraFaults)

@@ -6,6 +6,7 @@ using Monitoring.Aggregation.Rollups;
 using Monitoring.Domain.Registry;
 using Monitoring.Ingestion;
 using Monitoring.Server.Hosting.Api;
+using Monitoring.Server.Hosting.Jobs;
 using Monitoring.Server.Security;
 using Monitoring.Sinks.InfluxDb;
 using Monitoring.Storage;
@@ -87,7 +88,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
         var catalog = SeriesCatalog.Create(load.Registry);
         // One roll-up graph for the pipeline and the store: corrections are merged into stored records by node.
         var topology = RollupTopology.Create(catalog);
-        var store = new LatestIntervalStore(topology, influx?.StoreOptions());
+        var store = new LatestIntervalStore(topology, (influx?.StoreOptions() ?? new LatestIntervalStoreOptions()) with { KeepHoursLikeDays = DashboardSeries.NeedsLongHours });
         DiskBuffer? spool = null;
         SinkMetrics? sinkMetrics = null;
         InfluxOutbox? outbox = null;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Hangfire;
@@ -33,7 +32,10 @@ internal sealed partial class MonitoringJobs(
     private static readonly DateOnly Earliest = new(2000, 1, 1);
     private static readonly DateOnly Latest = new(2100, 1, 1);
 
-    /// <summary>Copies every site and meter day the interval store holds into the archive and writes their <c>kpi_savings</c> points.</summary>
+    /// <summary>
+    /// Copies every site and meter day the interval store holds into the archive, then writes the dashboards' KPI and
+    /// alert series (<see cref="DashboardSeries"/>) computed from the store up to the newest data.
+    /// </summary>
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [60, 300, 900])]
     [DisableConcurrentExecution(600)]
     public async Task FinaliseDaysAsync(CancellationToken cancellationToken)
@@ -42,20 +44,28 @@ internal sealed partial class MonitoringJobs(
         var days = siteDays.FromStore(sites, Earliest, Latest).ToList();
         var meters = registry.Sites.SelectMany(s => siteDays.MeterDaysFromStore(s, Earliest, Latest)).ToList();
         siteDays.Archive.Upsert(days, meters);
-        var written = await WriteSavingsAsync(days.Count == 0 ? null : (days.Min(d => d.Date), days.Max(d => d.Date).AddDays(1)), "1d", cancellationToken).ConfigureAwait(false);
+        var written = 0;
+        if (series.Enabled && siteDays.Store.NewestEnd is { } newest)
+        {
+            // The data's end rather than the clock: a backfill or a stalled feed is not annualised over time without data.
+            var now = newest < time.GetUtcNow() ? newest : time.GetUtcNow();
+            var lines = new KpiLines();
+            new DashboardSeries(registry, siteDays.Store, now).Write(lines);
+            await series.WriteAsync("dashboard", lines.Lines, cancellationToken).ConfigureAwait(false);
+            written = lines.Lines.Count;
+        }
+
         LogFinalised(logger, days.Count, meters.Count, written);
     }
 
-    /// <summary>Finalises a month (default: the previous one): its days as <see cref="FinaliseDaysAsync"/>, then monthly <c>kpi_savings</c> points.</summary>
+    /// <summary>Finalises a month (default: the previous one): the days of <see cref="FinaliseDaysAsync"/>, which also rewrites the monthly KPI points.</summary>
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [60, 300, 900])]
     [DisableConcurrentExecution(600)]
     public async Task FinaliseMonthAsync(string? month, CancellationToken cancellationToken)
     {
-        var report = ParseMonthOrPrevious(month);
+        var name = ParseMonthOrPrevious(month).ToString();
         await FinaliseDaysAsync(cancellationToken).ConfigureAwait(false);
-        var written = await WriteSavingsAsync((report.FirstDay, report.End), "1mo", cancellationToken).ConfigureAwait(false);
-        var name = report.ToString();
-        LogMonthFinalised(logger, name, written);
+        LogMonthFinalised(logger, name);
     }
 
     /// <summary>Fits every site quantity and consumption meter; a new version is kept beside the old ones when the data changed.</summary>
@@ -140,8 +150,28 @@ internal sealed partial class MonitoringJobs(
         var found = scanner.Scan(from ?? end - options.ScanWindow, end);
         var raised = alerts.Raise(found);
         await series.WriteAsync("alert", [.. found.Select(a => a.ToLineProtocol())], cancellationToken).ConfigureAwait(false);
+        await WriteQuarantineCountsAsync(cancellationToken).ConfigureAwait(false);
         LogScan(logger, found.Count, raised.Count);
     }
+
+    /// <summary>
+    /// The <c>quarantine</c> series: readings set aside per site, reason (snake case) and hour. Each run rewrites the
+    /// hours the quarantine holds with their counts so far, so an hour that grows after a run is corrected by the next.
+    /// </summary>
+    private async Task WriteQuarantineCountsAsync(CancellationToken cancellationToken)
+    {
+        var lines = new KpiLines();
+        foreach (var hour in pipeline.Quarantine.HourlyCounts())
+        {
+            lines.Point("quarantine").Tag("site", hour.Site).Tag("reason", SnakeCase(hour.Reason.ToString())).Field("count", hour.Count).At(hour.Hour);
+        }
+
+        await series.WriteAsync("quarantine", lines.Lines, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><c>UnknownMeter</c> → <c>unknown_meter</c>.</summary>
+    public static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : string.Empty) + char.ToLowerInvariant(c) : c.ToString()));
 
     public static string ReportDirectory(string dataDirectory, string programmeId, ReportMonth month) =>
         Path.Combine(dataDirectory, "reports", programmeId, month.ToString());
@@ -164,48 +194,11 @@ internal sealed partial class MonitoringJobs(
         return ReportMonth.Of(DateOnly.FromDateTime(now.UtcDateTime).AddMonths(-1));
     }
 
-    /// <summary><c>kpi_savings</c> points of every site quantity with a baseline, over <paramref name="range"/> (per day, or per month).</summary>
-    private async Task<int> WriteSavingsAsync((DateOnly From, DateOnly To)? range, string resolution, CancellationToken cancellationToken)
-    {
-        if (range is not var (from, to) || !series.Enabled)
-        {
-            return 0;
-        }
-
-        var lines = new List<string>();
-        foreach (var site in registry.Sites)
-        {
-            var days = await siteDays.ReadAsync([site.Id], Earliest, to, cancellationToken).ConfigureAwait(false);
-            foreach (var quantity in BaselineMath.SiteQuantities)
-            {
-                if (baselines.Latest(site.Id, quantity) is not { } baseline
-                    || BaselineMath.Savings(baseline, [.. days.Select(d => (d, BaselineMath.Value(d, quantity)))]) is not { } savings)
-                {
-                    continue;
-                }
-
-                var carrier = quantity == "water" ? "water" : "all";
-                var groups = resolution == "1d"
-                    ? savings.Days.Where(d => d.Date >= from).GroupBy(d => d.Date)
-                    : savings.Days.Where(d => d.Date >= from).GroupBy(d => new DateOnly(d.Date.Year, d.Date.Month, 1));
-                foreach (var group in groups)
-                {
-                    var last = group.Last();
-                    lines.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"kpi_savings,level=site,node={site.Id},site={site.Id},ecosystem={site.Ecosystem},carrier={carrier},quantity={quantity},unit={baseline.Unit},resolution={resolution} actual={group.Sum(d => d.Actual):R},expected={group.Sum(d => d.Expected):R},savings={group.Sum(d => d.Savings):R},cusum={last.Cusum:R},exception={(group.Any(d => d.Exception) ? 1 : 0)} {LocalCalendar.StartOf(site, group.Key).ToUnixTimeMilliseconds()}"));
-                }
-            }
-        }
-
-        await series.WriteAsync("kpi_savings_" + resolution, lines, cancellationToken).ConfigureAwait(false);
-        return lines.Count;
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Daily finalisation: {SiteDays} site days and {MeterDays} meter days archived, {Points} kpi_savings points")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Daily finalisation: {SiteDays} site days and {MeterDays} meter days archived, {Points} KPI and alert points written")]
     private static partial void LogFinalised(ILogger logger, int siteDays, int meterDays, int points);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Monthly finalisation of {Month}: {Points} kpi_savings points")]
-    private static partial void LogMonthFinalised(ILogger logger, string month, int points);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Monthly finalisation of {Month} done")]
+    private static partial void LogMonthFinalised(ILogger logger, string month);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Baseline refit: {Added} new version(s), {Kept} unchanged, {Skipped} without enough data")]
     private static partial void LogRefit(ILogger logger, int added, int kept, int skipped);
@@ -227,6 +220,9 @@ internal sealed partial class MonitoringJobs(
 /// </summary>
 internal sealed class KpiSeriesWriter(IngestPipeline pipeline, bool enabled)
 {
+    /// <summary>Lines per write-ahead log batch: a full history of KPI points is written in pieces the log takes.</summary>
+    private const int ChunkLines = 5000;
+
     public bool Enabled => enabled;
 
     public async Task WriteAsync(string kind, IReadOnlyList<string> lines, CancellationToken cancellationToken)
@@ -236,12 +232,16 @@ internal sealed class KpiSeriesWriter(IngestPipeline pipeline, bool enabled)
             return;
         }
 
-        var body = Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n");
-        var batchId = Encoding.UTF8.GetBytes("kpi:" + kind + ":" + Convert.ToHexStringLower(SHA256.HashData(body))[..24]);
-        var outcome = await pipeline.SubmitAsync(IngestBatch.Create(batchId, [], body), cancellationToken).ConfigureAwait(false);
-        if (outcome is not (SubmitOutcome.Stored or SubmitOutcome.Duplicate))
+        for (var first = 0; first < lines.Count; first += ChunkLines)
         {
-            throw new InvalidOperationException($"the write-ahead log did not take the {kind} points ({outcome}): the job will retry");
+            var chunk = lines.Skip(first).Take(ChunkLines);
+            var body = Encoding.UTF8.GetBytes(string.Join('\n', chunk) + "\n");
+            var batchId = Encoding.UTF8.GetBytes("kpi:" + kind + ":" + Convert.ToHexStringLower(SHA256.HashData(body))[..24]);
+            var outcome = await pipeline.SubmitAsync(IngestBatch.Create(batchId, [], body), cancellationToken).ConfigureAwait(false);
+            if (outcome is not (SubmitOutcome.Stored or SubmitOutcome.Duplicate))
+            {
+                throw new InvalidOperationException($"the write-ahead log did not take the {kind} points ({outcome}): the job will retry");
+            }
         }
     }
 }

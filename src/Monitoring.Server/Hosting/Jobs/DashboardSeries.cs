@@ -7,82 +7,96 @@ using Monitoring.Kpi.Finance;
 using Monitoring.Kpi.Programmes;
 using Monitoring.Kpi.Savings;
 using Monitoring.Kpi.Water;
+using Monitoring.Sinks.InfluxDb;
 
-namespace Monitoring.Dashboards.Tests;
+namespace Monitoring.Server.Hosting.Jobs;
 
 /// <summary>
-/// The KPI and alert series of docs/data-model.md ("KPI, alert and health series") that no component writes yet,
-/// computed with the KPI engine from the aggregation core's records: regression baselines, savings, CUSUM and its
-/// uncertainty, trajectories to the programme targets, demand against contract, night flows and base load, leak
-/// alerts and project business cases.
+/// The KPI and alert series the dashboards read (docs/data-model.md, "KPI, alert and health series"), computed with
+/// the KPI engine from the interval store's day, month and hour records: regression baselines, savings, CUSUM and its
+/// uncertainty, trajectories to the programme targets, demand against contract, night flows and base load, leak alerts
+/// and project business cases. Every run recomputes the whole history the store keeps, so the points it writes
+/// overwrite those of the previous run (same measurement, tags and timestamps) with the latest figures.
 /// </summary>
-internal sealed class KpiSeries
+internal sealed class DashboardSeries
 {
+    /// <summary>Alerts are written for the days that started within this window before <c>now</c>.</summary>
+    public static readonly TimeSpan AlertHistory = TimeSpan.FromDays(366);
+
     private const double CoolingBaseC = 18.0;
     private const double UncertaintyConfidence = 0.90;
 
     /// <summary>
-    /// Days with more estimated consumption than this stay out of baselines and savings. Not the INCOMPLETE flag: the
-    /// example main incomers declare reactive_energy_kvarh, which the simulated meters do not send, so their days are
-    /// all INCOMPLETE (one input of two) although the energy is measured.
+    /// Days with more estimated consumption than this stay out of baselines and savings. Not the INCOMPLETE flag: a
+    /// meter that declares reactive_energy_kvarh but does not send it leaves its roll-ups INCOMPLETE (one input of
+    /// two) although the energy is measured.
     /// </summary>
     private const double MaxEstimatedFraction = 0.1;
 
     private readonly SiteRegistry _registry;
     private readonly RollupTopology _topology;
+    private readonly LatestIntervalStore _store;
     private readonly DateTimeOffset _now;
     private readonly DateTimeOffset _alertsFrom;
-    private readonly ILookup<(int Node, IntervalResolution Resolution), RollupInterval> _rollups;
     private readonly Dictionary<(string Site, string Counter), Dictionary<DateTimeOffset, double>> _dailyOutput = [];
     private readonly Dictionary<string, Dictionary<DateTimeOffset, double>> _dailyTemperature = [];
 
-    public KpiSeries(SimulatedPlants plants, PlantRecords records, DateTimeOffset now, DateTimeOffset alertsFrom)
+    /// <param name="now">The end of the data to use: days and years after it are left out or annualised.</param>
+    public DashboardSeries(SiteRegistry registry, LatestIntervalStore store, DateTimeOffset now)
     {
-        _registry = plants.Registry;
-        _topology = plants.Topology;
+        _registry = registry;
+        _store = store;
+        _topology = store.Topology;
         _now = now;
-        _alertsFrom = alertsFrom;
-        _rollups = records.Rollups.Values.ToLookup(r => (r.Node.Index, r.Resolution));
-        foreach (var intensity in records.Intensities.Values.Where(i => i.Resolution == IntervalResolution.Day))
+        _alertsFrom = now - AlertHistory;
+        foreach (var intensity in _topology.Intensities)
         {
-            var key = (intensity.Node.SiteId!, intensity.Definition.Counter.Id);
+            if (intensity.Node.SiteId is not { } siteId)
+            {
+                continue;
+            }
+
+            var key = (siteId, intensity.Counter.Id);
             if (!_dailyOutput.TryGetValue(key, out var days))
             {
                 _dailyOutput[key] = days = [];
             }
 
-            days[intensity.Start] = intensity.Output;
+            foreach (var day in store.GetIntensities(intensity, IntervalResolution.Day, DateTimeOffset.MinValue, DateTimeOffset.MaxValue))
+            {
+                days[day.Start] = day.Output;
+            }
         }
 
-        foreach (var series in records.Series.Values.Where(s => s.Resolution == IntervalResolution.Day && s.Count > 0))
+        foreach (var site in registry.Sites)
         {
-            if (series.Series.Site.Temperature is { } source && source.MeterId == series.Series.MeterId && source.Field == series.Series.Field)
+            if (site.Temperature is { } source && _topology.Catalog.TryGetSeries(site.Id, source.MeterId, source.Field, out var id))
             {
-                if (!_dailyTemperature.TryGetValue(series.Series.SiteId, out var days))
-                {
-                    _dailyTemperature[series.Series.SiteId] = days = [];
-                }
-
-                days[series.Start] = series.Mean;
+                _dailyTemperature[site.Id] = store.GetSeriesIntervals(_topology.Catalog[id], IntervalResolution.Day, DateTimeOffset.MinValue, DateTimeOffset.MaxValue)
+                    .Where(d => d.Count > 0).ToDictionary(d => d.Start, d => d.Mean);
             }
         }
     }
 
-    public async Task WriteAsync(LinePointWriter output, CancellationToken cancellationToken)
+    /// <summary>The nodes whose hours the store keeps as long as days: site electricity (base load) and water meters (night flow).</summary>
+    public static bool NeedsLongHours(RollupNode node) =>
+        (node.Level == RollupLevel.Site && node.Carrier == Carrier.Electricity) || (node.Level == RollupLevel.Meter && node.Carrier == Carrier.Water);
+
+    public void Write(KpiLines output)
     {
         foreach (var programme in _registry.Programmes)
         {
-            await WriteSavingsAsync(output, programme, cancellationToken).ConfigureAwait(false);
-            await WriteTrajectoriesAsync(output, programme, cancellationToken).ConfigureAwait(false);
+            WriteSavings(output, programme);
+            WriteTrajectories(output, programme);
         }
 
         foreach (var site in _registry.Sites)
         {
-            await WriteDemandAsync(output, site, cancellationToken).ConfigureAwait(false);
-            await WriteNightAsync(output, site, cancellationToken).ConfigureAwait(false);
+            WriteDemand(output, site);
+            WriteNight(output, site);
         }
 
-        await WriteProjectsAsync(output, cancellationToken).ConfigureAwait(false);
+        WriteProjects(output);
     }
 
     // ------------------------------------------------------------------ savings, CUSUM, baselines
@@ -92,7 +106,7 @@ internal sealed class KpiSeries
 
     private sealed record SavingsSeries(RollupLevel Level, string Node, Site? Site, string? Ecosystem, string Carrier, string Unit, TimeZoneInfo Zone, List<SavingsDay> Days);
 
-    private async Task WriteSavingsAsync(LinePointWriter output, Programme programme, CancellationToken cancellationToken)
+    private void WriteSavings(KpiLines output, Programme programme)
     {
         var siteSeries = new List<SavingsSeries>();
         foreach (var site in programme.SiteIds.Select(id => _registry.FindSite(id)!))
@@ -101,7 +115,7 @@ internal sealed class KpiSeries
             foreach (Carrier? carrier in new Carrier?[] { Carrier.Electricity, Carrier.Water, null })
             {
                 var drivers = counters.Select(c => c.Id).Append("cdd18").ToArray();
-                var fitted = await FitAndWriteAsync(output, programme, site, RollupLevel.Site, site.Id, carrier, drivers, counters, cancellationToken).ConfigureAwait(false);
+                var fitted = FitAndWrite(output, programme, site, RollupLevel.Site, site.Id, carrier, drivers, counters);
                 if (fitted is not null)
                 {
                     siteSeries.Add(fitted);
@@ -113,7 +127,7 @@ internal sealed class KpiSeries
                 var lineCounters = counters.Where(c => c.LineId == line.Id).ToList();
                 if (lineCounters.Count > 0)
                 {
-                    _ = await FitAndWriteAsync(output, programme, site, RollupLevel.Line, line.Id, Carrier.Electricity, [.. lineCounters.Select(c => c.Id)], lineCounters, cancellationToken).ConfigureAwait(false);
+                    _ = FitAndWrite(output, programme, site, RollupLevel.Line, line.Id, Carrier.Electricity, [.. lineCounters.Select(c => c.Id)], lineCounters);
                 }
             }
         }
@@ -126,11 +140,11 @@ internal sealed class KpiSeries
                 var members = group.Where(s => s.Ecosystem == ecosystem).ToList();
                 if (members.Count > 0)
                 {
-                    await WriteSavingsDaysAsync(output, programme, Sum(RollupLevel.Ecosystem, ecosystem, ecosystem, members, zone), cancellationToken).ConfigureAwait(false);
+                    WriteSavingsDays(output, programme, Sum(RollupLevel.Ecosystem, ecosystem, ecosystem, members, zone));
                 }
             }
 
-            await WriteSavingsDaysAsync(output, programme, Sum(RollupLevel.Programme, programme.Id, null, [.. group], zone), cancellationToken).ConfigureAwait(false);
+            WriteSavingsDays(output, programme, Sum(RollupLevel.Programme, programme.Id, null, [.. group], zone));
         }
     }
 
@@ -138,9 +152,9 @@ internal sealed class KpiSeries
     /// Fits the node's baseline on the programme's baseline year (daily consumption against the drivers' daily
     /// values), computes savings and CUSUM from the next year on, writes kpi_baseline and kpi_savings.
     /// </summary>
-    private async Task<SavingsSeries?> FitAndWriteAsync(
-        LinePointWriter output, Programme programme, Site site, RollupLevel level, string nodeId, Carrier? carrier,
-        string[] drivers, IReadOnlyList<ProductionCounter> counters, CancellationToken cancellationToken)
+    private SavingsSeries? FitAndWrite(
+        KpiLines output, Programme programme, Site site, RollupLevel level, string nodeId, Carrier? carrier,
+        string[] drivers, IReadOnlyList<ProductionCounter> counters)
     {
         var node = _topology.Find(level, nodeId, carrier, site.Id);
         if (node is null)
@@ -152,7 +166,7 @@ internal sealed class KpiSeries
         var baseline = new List<BaselinePeriod>();
         var reportingVariables = new List<IReadOnlyList<double>>();
         var reporting = new List<(RollupInterval Day, double Output)>();
-        foreach (var day in _rollups[(node.Index, IntervalResolution.Day)].OrderBy(d => d.Start))
+        foreach (var day in Records(node, IntervalResolution.Day).OrderBy(d => d.Start))
         {
             var year = LocalYear(day.Start, zone);
             if (day.EstimatedFraction > MaxEstimatedFraction || day.End > _now || year < programme.BaselineYear
@@ -195,10 +209,10 @@ internal sealed class KpiSeries
         }
 
         var series = new SavingsSeries(level, nodeId, site, site.Ecosystem, node.CarrierName, node.Unit, zone, days);
-        await WriteSavingsDaysAsync(output, programme, series, cancellationToken).ConfigureAwait(false);
+        WriteSavingsDays(output, programme, series);
 
         var s = model.Statistics;
-        await Tags(output.Point("kpi_baseline"), programme, series)
+        Tags(output.Point("kpi_baseline"), programme, series)
             .Tag("model", "regression")
             .Field("n", s.N).Field("r_squared", s.RSquared).Field("cv_rmse", s.CvRmse).Field("nmbe", s.Nmbe)
             .Field("residual_se", s.ResidualStandardError).Field("baseline_total", baseline.Sum(p => p.Response))
@@ -206,16 +220,16 @@ internal sealed class KpiSeries
             .Field("exception_threshold", result.ExceptionThreshold)
             .Field("drivers", string.Join(",", drivers))
             .Field("coefficients", string.Join(",", model.Coefficients.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name}={c.Estimate:G6}"))))
-            .AtAsync(LocalMidnight(new DateOnly(programme.BaselineYear, 1, 1), zone), cancellationToken).ConfigureAwait(false);
+            .At(LocalMidnight(new DateOnly(programme.BaselineYear, 1, 1), zone));
 
         if (level == RollupLevel.Site)
         {
             foreach (var day in days.Where(d => d.Period is { IsException: true } && d.Start >= _alertsFrom))
             {
-                await output.Point("alert").Tag("site", site.Id).Tag("kind", "savings_exception").Tag("source", nodeId + "/" + node.CarrierName).Tag("severity", "warning")
+                output.Point("alert").Tag("site", site.Id).Tag("kind", "savings_exception").Tag("source", nodeId + "/" + node.CarrierName).Tag("severity", "warning")
                     .Field("value", day.Period!.Deviation).Field("threshold", result.ExceptionThreshold)
                     .Field("message", string.Create(CultureInfo.InvariantCulture, $"{node.CarrierName}: {day.Actual:0} {node.Unit} against {day.Expected:0} expected (more than 2σ of the baseline model)"))
-                    .AtAsync(day.Start, cancellationToken).ConfigureAwait(false);
+                    .At(day.Start);
             }
         }
 
@@ -268,35 +282,35 @@ internal sealed class KpiSeries
     }
 
     /// <summary>kpi_savings at 1d, and at 1mo (sums over the local month; CUSUM and uncertainty at the month's last day).</summary>
-    private static async Task WriteSavingsDaysAsync(LinePointWriter output, Programme programme, SavingsSeries series, CancellationToken cancellationToken)
+    private static void WriteSavingsDays(KpiLines output, Programme programme, SavingsSeries series)
     {
         foreach (var day in series.Days)
         {
-            await SavingsFields(Tags(output.Point("kpi_savings"), programme, series).Tag("resolution", "1d"), day.Actual, day.Expected, day, day.Output)
+            SavingsFields(Tags(output.Point("kpi_savings"), programme, series).Tag("resolution", "1d"), day.Actual, day.Expected, day, day.Output)
                 .Field("exception", day.Period is null ? double.NaN : day.Period.IsException ? 1 : 0)
-                .AtAsync(day.Start, cancellationToken).ConfigureAwait(false);
+                .At(day.Start);
         }
 
         foreach (var month in series.Days.GroupBy(d => LocalMonthStart(d.Start, series.Zone)))
         {
             var outputs = month.Sum(d => d.Output);
-            await SavingsFields(Tags(output.Point("kpi_savings"), programme, series).Tag("resolution", "1mo"), month.Sum(d => d.Actual), month.Sum(d => d.Expected), month.Last(), outputs)
-                .AtAsync(month.Key, cancellationToken).ConfigureAwait(false);
+            SavingsFields(Tags(output.Point("kpi_savings"), programme, series).Tag("resolution", "1mo"), month.Sum(d => d.Actual), month.Sum(d => d.Expected), month.Last(), outputs)
+                .At(month.Key);
         }
     }
 
-    private static LinePointWriter SavingsFields(LinePointWriter point, double actual, double expected, SavingsDay last, double output) => point
+    private static KpiLines SavingsFields(KpiLines point, double actual, double expected, SavingsDay last, double output) => point
         .Field("actual", actual).Field("expected", expected).Field("savings", expected - actual)
         .Field("cusum", last.Cusum).Field("cusum_uncertainty", last.Uncertainty).Field("improvement", last.Cusum / last.CumulativeExpected)
         .Field("output", output).Field("actual_per_unit", output > 0 ? actual / output : double.NaN).Field("expected_per_unit", output > 0 ? expected / output : double.NaN);
 
-    private static LinePointWriter Tags(LinePointWriter point, Programme programme, SavingsSeries series) => point
+    private static KpiLines Tags(KpiLines point, Programme programme, SavingsSeries series) => point
         .Tag("level", series.Level.ToName()).Tag("node", series.Node).Tag("site", series.Site?.Id).Tag("ecosystem", series.Ecosystem)
         .Tag("programme", programme.Id).Tag("carrier", series.Carrier).Tag("unit", series.Unit);
 
     // ------------------------------------------------------------------ trajectories
 
-    private async Task WriteTrajectoriesAsync(LinePointWriter output, Programme programme, CancellationToken cancellationToken)
+    private void WriteTrajectories(KpiLines output, Programme programme)
     {
         var zone = _registry.FindSite(programme.SiteIds[0])!.TimeZone;
         var nodes = programme.SiteIds.Select(id => (Level: RollupLevel.Site, Id: id, Site: (string?)id, Ecosystem: (string?)_registry.FindSite(id)!.Ecosystem))
@@ -318,7 +332,7 @@ internal sealed class KpiSeries
                     continue;
                 }
 
-                var years = _rollups[(node.Index, IntervalResolution.Month)]
+                var years = Records(node, IntervalResolution.Month)
                     .GroupBy(m => LocalYear(m.Start, zone))
                     .ToDictionary(g => g.Key, g => (Total: g.Sum(quantity.Value), Months: g.Count()));
                 if (!years.TryGetValue(programme.BaselineYear, out var baseYear) || baseYear.Months < 12)
@@ -343,7 +357,7 @@ internal sealed class KpiSeries
                             .Field("reduction_fraction", ProgrammeKpis.Reduction(baseYear.Total, annualised).Fraction);
                     }
 
-                    await point.AtAsync(start, cancellationToken).ConfigureAwait(false);
+                    point.At(start);
                 }
             }
         }
@@ -351,7 +365,7 @@ internal sealed class KpiSeries
 
     // ------------------------------------------------------------------ demand
 
-    private async Task WriteDemandAsync(LinePointWriter output, Site site, CancellationToken cancellationToken)
+    private void WriteDemand(KpiLines output, Site site)
     {
         var node = _topology.Find(RollupLevel.Site, site.Id, Carrier.Electricity, site.Id);
         if (node is null || site.ContractDemandKw is not { } contract)
@@ -361,18 +375,18 @@ internal sealed class KpiSeries
 
         foreach (var resolution in new[] { IntervalResolution.Day, IntervalResolution.Month })
         {
-            foreach (var record in _rollups[(node.Index, resolution)])
+            foreach (var record in Records(node, resolution))
             {
                 var utilisation = record.PeakDemand / contract;
-                await output.Point("kpi_demand").Tag("site", site.Id).Tag("resolution", resolution.ToName())
+                output.Point("kpi_demand").Tag("site", site.Id).Tag("resolution", resolution.ToName())
                     .Field("max_demand_kw", record.PeakDemand).Field("contract_kw", contract).Field("utilisation", utilisation)
-                    .AtAsync(record.Start, cancellationToken).ConfigureAwait(false);
+                    .At(record.Start);
                 if (resolution == IntervalResolution.Day && utilisation > 0.9 && record.Start >= _alertsFrom)
                 {
-                    await output.Point("alert").Tag("site", site.Id).Tag("kind", "demand_over_contract").Tag("source", site.Id).Tag("severity", utilisation > 1 ? "critical" : "warning")
+                    output.Point("alert").Tag("site", site.Id).Tag("kind", "demand_over_contract").Tag("source", site.Id).Tag("severity", utilisation > 1 ? "critical" : "warning")
                         .Field("value", record.PeakDemand).Field("threshold", contract)
                         .Field("message", string.Create(CultureInfo.InvariantCulture, $"15-min demand {record.PeakDemand:0} kW is {utilisation:P0} of the {contract:0} kW contract"))
-                        .AtAsync(record.Start, cancellationToken).ConfigureAwait(false);
+                        .At(record.Start);
                 }
             }
         }
@@ -380,7 +394,7 @@ internal sealed class KpiSeries
 
     // ------------------------------------------------------------------ night flows, base load, leaks
 
-    private async Task WriteNightAsync(LinePointWriter output, Site site, CancellationToken cancellationToken)
+    private void WriteNight(KpiLines output, Site site)
     {
         var baselineYear = _registry.Programmes.Where(p => p.SiteIds.Contains(site.Id)).Select(p => p.BaselineYear).DefaultIfEmpty(_now.Year - 1).Min();
         var electricity = _topology.Find(RollupLevel.Site, site.Id, Carrier.Electricity, site.Id);
@@ -411,21 +425,21 @@ internal sealed class KpiSeries
                         .Field("continuous_alert", continuous.IsSuspected ? 1 : 0).Field("estimated_leak_m3", assessment.EstimatedLeakPerDay);
                 }
 
-                await point.AtAsync(start, cancellationToken).ConfigureAwait(false);
+                point.At(start);
                 if (assessment is { IsAlert: true })
                 {
-                    await output.Point("alert").Tag("site", site.Id).Tag("kind", "night_flow").Tag("source", id).Tag("severity", "warning")
+                    output.Point("alert").Tag("site", site.Id).Tag("kind", "night_flow").Tag("source", id).Tag("severity", "warning")
                         .Field("value", night).Field("threshold", assessment.Threshold)
                         .Field("message", string.Create(CultureInfo.InvariantCulture, $"minimum night flow {night:0.###} m3/h above {assessment.Threshold:0.###} m3/h: about {assessment.EstimatedLeakPerDay:0.#} m3/day lost"))
-                        .AtAsync(start, cancellationToken).ConfigureAwait(false);
+                        .At(start);
                 }
 
                 if (isWater && continuous.IsSuspected)
                 {
-                    await output.Point("alert").Tag("site", site.Id).Tag("kind", "continuous_flow").Tag("source", id).Tag("severity", "info")
+                    output.Point("alert").Tag("site", site.Id).Tag("kind", "continuous_flow").Tag("source", id).Tag("severity", "info")
                         .Field("value", continuous.ContinuousFlowRate).Field("threshold", 0)
                         .Field("message", string.Create(CultureInfo.InvariantCulture, $"no hour without flow: at least {continuous.ContinuousFlowRate:0.###} m3/h all day"))
-                        .AtAsync(start, cancellationToken).ConfigureAwait(false);
+                        .At(start);
                 }
             }
         }
@@ -435,7 +449,7 @@ internal sealed class KpiSeries
     private List<(DateOnly Date, DateTimeOffset Start, double[] Hours)> LocalDaysOfHours(RollupNode node, TimeZoneInfo zone)
     {
         var days = new List<(DateOnly, DateTimeOffset, double[])>();
-        foreach (var day in _rollups[(node.Index, IntervalResolution.Hour)].GroupBy(h => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(h.Start, zone).DateTime)).OrderBy(g => g.Key))
+        foreach (var day in Records(node, IntervalResolution.Hour).GroupBy(h => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(h.Start, zone).DateTime)).OrderBy(g => g.Key))
         {
             var hours = new double[24];
             var seen = 0;
@@ -457,7 +471,7 @@ internal sealed class KpiSeries
 
     // ------------------------------------------------------------------ projects
 
-    private async Task WriteProjectsAsync(LinePointWriter output, CancellationToken cancellationToken)
+    private void WriteProjects(KpiLines output)
     {
         foreach (var project in _registry.Projects)
         {
@@ -470,7 +484,7 @@ internal sealed class KpiSeries
             var business = BusinessCase.Evaluate(investment, project.DiscountRate);
             foreach (var programme in _registry.Programmes.Where(p => p.SiteIds.Contains(site.Id)))
             {
-                await output.Point("kpi_project").Tag("programme", programme.Id).Tag("ecosystem", site.Ecosystem).Tag("site", site.Id)
+                output.Point("kpi_project").Tag("programme", programme.Id).Tag("ecosystem", site.Ecosystem).Tag("site", site.Id)
                     .Tag("project", project.Id).Tag("status", project.Status.ToString().ToLowerInvariant()).Tag("currency", project.Currency)
                     .Field("name", project.Name).Field("capex", project.Capex).Field("annual_savings", project.ExpectedSavings.Cost)
                     .Field("expected_energy_kwh", energy).Field("expected_water_m3", project.ExpectedSavings.WaterM3 ?? 0).Field("expected_gas_nm3", project.ExpectedSavings.GasNm3 ?? 0)
@@ -478,12 +492,15 @@ internal sealed class KpiSeries
                     .Field("discounted_payback_years", business.DiscountedPayback ?? double.NaN).Field("npv_low", business.NpvLowSavings).Field("npv_high", business.NpvHighSavings)
                     .Field("tco2e_per_year", investment.AnnualTco2eAvoided).Field("abatement_cost", business.AbatementCost ?? double.NaN)
                     .Field("risk_expected_loss", project.Risks.Sum(r => r.ExpectedLoss))
-                    .AtAsync(today, cancellationToken).ConfigureAwait(false);
+                    .At(today);
             }
         }
     }
 
     // ------------------------------------------------------------------ local calendar
+
+    private IReadOnlyList<RollupInterval> Records(RollupNode node, IntervalResolution resolution) =>
+        _store.GetNodeIntervals(node, resolution, DateTimeOffset.MinValue, DateTimeOffset.MaxValue);
 
     private static int LocalYear(DateTimeOffset instant, TimeZoneInfo zone) => TimeZoneInfo.ConvertTime(instant, zone).Year;
 
