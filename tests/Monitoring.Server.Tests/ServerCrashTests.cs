@@ -205,7 +205,7 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
         return count;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -108,6 +108,11 @@ internal sealed partial class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(load.Registry);
         builder.Services.AddSingleton(catalog);
+        if (outbox is not null)
+        {
+            builder.Services.AddSingleton(outbox);
+        }
+
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(_ => pipeline ?? throw new InvalidOperationException("the ingest pipeline is not started"));
         builder.Services.AddSingleton(tokens);
