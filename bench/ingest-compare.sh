@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side ingestion benchmark (issue "Ingestion service"): the same line-protocol payload, sent by the same
 # load generator (bench/Monitoring.LoadGenerator) with the same connections, to
-#   1. `monitoring serve` (Release, aggregation on, write-ahead log with fsync, no InfluxDB sink),
+#   1. `monitoring serve` (Release, aggregation on, write-ahead log with fsync, no InfluxDB sink; the run ends when
+#      every reading is applied, and how long that took after the last acknowledgement is printed),
 #   2. VictoriaMetrics  POST /api/v2/write,
 #   3. InfluxDB 1.x     POST /write,
 # all on this machine, one after the other, each on a fresh data folder. Prints points/s for each and the ratios.
@@ -53,7 +54,18 @@ run_serve() { # run number -> result line
     >"$WORK/serve-$1.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$port/health/ready"
-  "${LOAD[@]}" --url "http://127.0.0.1:$port/api/v2/write?org=bench&bucket=bench&precision=s" --token "$token"
+  local result fields applied="" since
+  result=$("${LOAD[@]}" --url "http://127.0.0.1:$port/api/v2/write?org=bench&bucket=bench&precision=s" --token "$token")
+  # An acknowledgement means "in the write-ahead log": wait until the aggregation has applied every reading too, and
+  # say how long after the last acknowledgement (a rate that outran the aggregation would show here).
+  fields=$(sed -n 's/.*fields=\([0-9]*\).*/\1/p' <<<"$result") since=$(date +%s.%N)
+  for _ in $(seq 1 1200); do
+    applied=$(curl -fs "http://127.0.0.1:$port/health" | python3 -c 'import json, sys; print(json.load(sys.stdin)["checks"]["aggregation"]["figures"]["readings_applied"])')
+    [[ $applied == "$fields" ]] && break
+    sleep 0.05
+  done
+  [[ $applied == "$fields" ]] || { say "serve applied $applied of $fields readings"; exit 1; }
+  echo "$result applied_after_s=$(awk -v a="$since" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')"
   stop_last
 }
 

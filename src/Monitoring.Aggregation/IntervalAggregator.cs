@@ -127,7 +127,14 @@ public sealed class IntervalAggregator
         Update(seriesId, timestamp.ToUnixTimeMilliseconds(), value);
 
     /// <summary>Adds one reading (<paramref name="timestampMs"/>: UTC Unix milliseconds; <paramref name="value"/>: raw, before the multiplier).</summary>
-    public UpdateResult Update(int seriesId, long timestampMs, double value)
+    public UpdateResult Update(int seriesId, long timestampMs, double value) =>
+        Update(seriesId, timestampMs, value, _time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>
+    /// Adds one reading of a batch whose arrival time <paramref name="now"/> (Unix ms, from the aggregator's
+    /// <see cref="TimeProvider"/>) the caller read once: reading the clock per reading cost 6 % of the server's time.
+    /// </summary>
+    public UpdateResult Update(int seriesId, long timestampMs, double value, long now)
     {
         if ((uint)seriesId >= (uint)_state.Length || !double.IsFinite(value))
         {
@@ -135,7 +142,6 @@ public sealed class IntervalAggregator
             return UpdateResult.Rejected;
         }
 
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         if (timestampMs > now + _maxFutureSkew)
         {
             _rejectedFuture++;

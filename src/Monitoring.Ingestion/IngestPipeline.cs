@@ -338,9 +338,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
 
         var wantsReadings = _output.WantsReadings;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var point in batch.Points)
         {
-            var result = _aggregator.Update(point.SeriesId, point.TimestampMs, point.Value);
+            var result = _aggregator.Update(point.SeriesId, point.TimestampMs, point.Value, now);
             switch (result)
             {
                 case UpdateResult.Accepted:

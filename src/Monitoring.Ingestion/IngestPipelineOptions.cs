@@ -24,8 +24,13 @@ public sealed class IngestPipelineOptions
 
     public long WalSegmentBytes { get; set; } = 64L << 20;
 
-    /// <summary>Group commit: how long a write may wait for the fsync that covers it and the writes around it.</summary>
-    public TimeSpan WalCommitInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>
+    /// Group commit: how long a write waits, before the fsync that covers it, for more writes to share it. Zero (the
+    /// default) fsyncs as soon as a write waits; writes that arrive during an fsync still share the next one, so an
+    /// extra delay only adds latency on a disk whose fsync takes a fraction of a millisecond (with 4 writers, 5 ms cost
+    /// a fifth of the throughput).
+    /// </summary>
+    public TimeSpan WalCommitInterval { get; set; } = TimeSpan.Zero;
 
     /// <summary>False skips fsync (crash-safe against a process kill, not a power cut): for benchmarks only.</summary>
     public bool Fsync { get; set; } = true;

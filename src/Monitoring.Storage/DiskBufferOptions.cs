@@ -16,7 +16,8 @@ public sealed record DiskBufferOptions
 
     /// <summary>
     /// Group commit: appends wait for the next fsync, which runs at most this long after the first waiting append,
-    /// so that one fsync makes many records durable. Zero fsyncs each append alone.
+    /// so that one fsync makes many records durable. Zero fsyncs as soon as an append waits (appends that arrive during
+    /// an fsync still share the next one).
     /// </summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
