@@ -212,7 +212,7 @@ public sealed class ApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_openapi_document_and_its_ui_are_public_and_the_jobs_dashboard_needs_an_admin()
+    public async Task The_openapi_document_declares_the_token_scheme_it_and_its_ui_are_public_and_the_jobs_dashboard_needs_an_admin()
     {
         using var document = await _api.GetAsync("/openapi/v1.json", token: null);
         using var ui = await _api.GetAsync("/scalar", token: null);
@@ -225,6 +225,9 @@ public sealed class ApiTests : IAsyncLifetime
         var paths = openApi.RootElement.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/api/v1/sites/{siteId}/meters/{meterId}/intervals", out _));
         Assert.True(paths.TryGetProperty("/api/v1/programmes/{programmeId}/reports/{month}", out _));
+        var scheme = openApi.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("token");
+        Assert.Equal(("http", "bearer"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("scheme").GetString()));
+        Assert.True(openApi.RootElement.GetProperty("security")[0].TryGetProperty("token", out _), "the whole API requires the token scheme");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, dashboardAnonymous.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, dashboardReader.StatusCode);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.OpenApi;
 using Monitoring.Server.Hosting.Authentication;
 using Monitoring.Server.Hosting.Jobs;
 using Scalar.AspNetCore;
@@ -12,6 +13,8 @@ namespace Monitoring.Server.Hosting.Api;
 /// </summary>
 internal static class MonitoringApi
 {
+    private const string TokenScheme = "token";
+
     public static void AddMonitoringApi(this IServiceCollection services, string dataDirectory)
     {
         services.AddProblemDetails();
@@ -28,6 +31,17 @@ internal static class MonitoringApi
             document.Info.Title = "monitoring API";
             document.Info.Description = "Industrial energy and water monitoring: sites, intervals, KPIs, baselines, savings, programmes, reports, alerts. "
                 + "Authorization: Bearer <token> (a reader, programme officer or admin token; see docs/api.md).";
+            // Declared, so that generated clients send the token and the interactive UI offers to enter it.
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[TokenScheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "A token created with `monitoring token create` (reader, officer or admin; writer tokens are for the write API only).",
+            };
+            document.Security ??= [];
+            document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(TokenScheme, document)] = [] });
             return Task.CompletedTask;
         }));
         TokenAuthentication.AddTokenAuthentication(services);
