@@ -410,6 +410,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
         File.Move(temporary, path, overwrite: true);
         _wal.Acknowledge(lsn);
+        _quarantine.SaveHours();
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         Interlocked.Exchange(ref _checkpointLsn, lsn);
         Interlocked.Exchange(ref _lastCheckpointMs, now);

@@ -36,6 +36,7 @@ public sealed class Quarantine : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Channel<QuarantinedLine>? _toFile;
     private readonly Task _writer = Task.CompletedTask;
+    private readonly string? _hoursPath;
     private long _notPersisted;
 
     /// <param name="directory">Folder of <c>quarantine.lp</c>; null keeps the lines in memory only.</param>
@@ -47,6 +48,8 @@ public sealed class Quarantine : IAsyncDisposable
         {
             Directory.CreateDirectory(directory);
             FilePath = Path.Combine(directory, "quarantine.lp");
+            _hoursPath = Path.Combine(directory, "hours.csv");
+            LoadHours(_hoursPath);
             _toFile = Channel.CreateBounded<QuarantinedLine>(new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
             _writer = WriteAsync(_toFile.Reader, FilePath);
         }
@@ -116,10 +119,47 @@ public sealed class Quarantine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Saves the hourly counts next to <c>quarantine.lp</c> (<c>hours.csv</c>, replaced atomically), so that a restart
+    /// goes on counting the same hours rather than rewriting them from zero. The pipeline calls it at each checkpoint.
+    /// </summary>
+    public void SaveHours()
+    {
+        if (_hoursPath is null)
+        {
+            return;
+        }
+
+        var rows = HourlyCounts().Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Site},{h.Reason},{h.Hour.ToUnixTimeMilliseconds()},{h.Count}"));
+        var temporary = _hoursPath + ".tmp";
+        File.WriteAllLines(temporary, rows);
+        File.Move(temporary, _hoursPath, overwrite: true);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _toFile?.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        SaveHours();
+    }
+
+    /// <summary>Reads what <see cref="SaveHours"/> wrote; a row that does not parse (a hand-edited file) is skipped.</summary>
+    private void LoadHours(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        foreach (var fields in File.ReadLines(path).Select(l => l.Split(',')))
+        {
+            if (fields.Length == 4 && Enum.TryParse<RejectionReason>(fields[1], out var reason)
+                && long.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var hourMs)
+                && long.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var count))
+            {
+                _hours[(fields[0], reason, hourMs)] = count;
+            }
+        }
     }
 
     private static async Task WriteAsync(ChannelReader<QuarantinedLine> reader, string path)

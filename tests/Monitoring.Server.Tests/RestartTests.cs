@@ -69,6 +69,35 @@ public sealed class RestartTests
         }
     }
 
+    [Fact]
+    public async Task Quarantine_counts_per_site_reason_and_hour_go_on_after_a_restart()
+    {
+        var data = RunningServer.NewDataDirectory();
+        var hour = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-1).AddHours(6);
+        var unknownMeter = string.Create(CultureInfo.InvariantCulture, $"meter,site=casa-aero,meter=compressor-9 energy_import_kwh=1 {hour.AddMinutes(5).ToUnixTimeSeconds()}");
+        try
+        {
+            await using (var before = await RunningServer.StartAsync(FastTicks, data))
+            {
+                using var response = await before.Http.SendAsync(RunningServer.Write(unknownMeter + "\n" + unknownMeter, before.Tokens["telegraf"], "/api/v2/write?precision=s"));
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            }
+
+            await using var after = await RunningServer.StartAsync(FastTicks, data);
+            using (var response = await after.Http.SendAsync(RunningServer.Write(unknownMeter, after.Tokens["telegraf"], "/api/v2/write?precision=s")))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            }
+
+            var counts = after.Host.Pipeline.Quarantine.HourlyCounts();
+            Assert.Equal([new Monitoring.Ingestion.QuarantineHour("casa-aero", Monitoring.Ingestion.RejectionReason.UnknownMeter, hour, 3)], counts);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private static async Task<RollupInterval> WaitForAsync(RunningServer server, DateTimeOffset start, Func<RollupInterval, bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
