@@ -56,6 +56,8 @@ internal sealed class DashboardSeries
                 continue;
             }
 
+            // A counter has one intensity per node and carrier, each with the counter's output on the days it has a
+            // record: their union gives every day with an output.
             var key = (siteId, intensity.Counter.Id);
             if (!_dailyOutput.TryGetValue(key, out var days))
             {

@@ -48,7 +48,8 @@ internal sealed partial class MonitoringJobs(
         if (series.Enabled && siteDays.Store.NewestEnd is { } newest)
         {
             // The data's end rather than the clock: a backfill or a stalled feed is not annualised over time without data.
-            var now = newest < time.GetUtcNow() ? newest : time.GetUtcNow();
+            var clock = time.GetUtcNow();
+            var now = newest < clock ? newest : clock;
             var lines = new KpiLines();
             new DashboardSeries(registry, siteDays.Store, now).Write(lines);
             await series.WriteAsync("dashboard", lines.Lines, cancellationToken).ConfigureAwait(false);
