@@ -37,6 +37,7 @@ public sealed class Quarantine : IAsyncDisposable
     private readonly Channel<QuarantinedLine>? _toFile;
     private readonly Task _writer = Task.CompletedTask;
     private readonly string? _hoursPath;
+    private bool _hoursChanged;
     private long _notPersisted;
 
     /// <param name="directory">Folder of <c>quarantine.lp</c>; null keeps the lines in memory only.</param>
@@ -103,6 +104,7 @@ public sealed class Quarantine : IAsyncDisposable
 
             var key = (site ?? UnknownSite, reason, at - (at % HourMs));
             _hours[key] = _hours.GetValueOrDefault(key) + 1;
+            _hoursChanged = true;
             if (_hours.Count > MaxHours)
             {
                 var oldest = _hours.Keys.Min(k => k.HourMs);
@@ -125,15 +127,34 @@ public sealed class Quarantine : IAsyncDisposable
     /// </summary>
     public void SaveHours()
     {
-        if (_hoursPath is null)
+        lock (_lock)
         {
-            return;
+            // Checkpoints come every 30 s; most find nothing new to save.
+            if (_hoursPath is null || !_hoursChanged)
+            {
+                return;
+            }
+
+            _hoursChanged = false;
         }
 
         var rows = HourlyCounts().Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Site},{h.Reason},{h.Hour.ToUnixTimeMilliseconds()},{h.Count}"));
         var temporary = _hoursPath + ".tmp";
-        File.WriteAllLines(temporary, rows);
-        File.Move(temporary, _hoursPath, overwrite: true);
+        try
+        {
+            File.WriteAllLines(temporary, rows);
+            File.Move(temporary, _hoursPath, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not saved: the next checkpoint tries again.
+            lock (_lock)
+            {
+                _hoursChanged = true;
+            }
+
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -4,6 +4,7 @@ using Hangfire;
 using Monitoring.Domain.Registry;
 using Monitoring.Ingestion;
 using Monitoring.Reports;
+using Monitoring.Sinks.InfluxDb;
 
 namespace Monitoring.Server.Hosting.Jobs;
 
@@ -14,6 +15,7 @@ namespace Monitoring.Server.Hosting.Jobs;
 internal sealed partial class MonitoringJobs(
     SiteRegistry registry,
     ServerSiteDays siteDays,
+    LatestIntervalStore store,
     BaselineBook baselines,
     AlertBook alerts,
     DataQualityScanner scanner,
@@ -45,13 +47,13 @@ internal sealed partial class MonitoringJobs(
         var meters = registry.Sites.SelectMany(s => siteDays.MeterDaysFromStore(s, Earliest, Latest)).ToList();
         siteDays.Archive.Upsert(days, meters);
         var written = 0;
-        if (series.Enabled && siteDays.Store.NewestEnd is { } newest)
+        if (series.Enabled && store.NewestEnd is { } newest)
         {
             // The data's end rather than the clock: a backfill or a stalled feed is not annualised over time without data.
             var clock = time.GetUtcNow();
             var now = newest < clock ? newest : clock;
             var lines = new KpiLines();
-            new DashboardSeries(registry, siteDays.Store, now).Write(lines);
+            new DashboardSeries(registry, store, now).Write(lines);
             await series.WriteAsync("dashboard", lines.Lines, cancellationToken).ConfigureAwait(false);
             written = lines.Lines.Count;
         }

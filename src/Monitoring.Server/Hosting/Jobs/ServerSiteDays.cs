@@ -15,8 +15,6 @@ internal sealed class ServerSiteDays(SiteRegistry registry, LatestIntervalStore 
 {
     public DailyArchive Archive => archive;
 
-    public LatestIntervalStore Store => store;
-
     public ValueTask<IReadOnlyList<SiteDay>> ReadAsync(IReadOnlyCollection<string> siteIds, DateOnly from, DateOnly toExclusive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(siteIds);
