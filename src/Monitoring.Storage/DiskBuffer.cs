@@ -23,6 +23,7 @@ public sealed class DiskBuffer : IAsyncDisposable
     private readonly SemaphoreSlim _commitSignal = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _committer;
+    private readonly RecentPayloads? _recent;
     private SafeFileHandle? _active;
     private long _nextSequence;
     private long _durableThrough;
@@ -43,6 +44,7 @@ public sealed class DiskBuffer : IAsyncDisposable
         _options = options;
         _time = time;
         _committer = options.Fsync ? CommitLoopAsync(_stopping.Token) : Task.CompletedTask;
+        _recent = options.RedeliveryWindow > 0 ? new RecentPayloads(options.RedeliveryWindow) : null;
     }
 
     /// <summary>Opens (and if needed repairs) the buffer in <see cref="DiskBufferOptions.Directory"/>.</summary>
@@ -162,39 +164,15 @@ public sealed class DiskBuffer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether a record with exactly <paramref name="payload"/> is among the newest <paramref name="lookback"/> records
-    /// still on disk (acknowledged or not). For redelivered input messages only: it reads the newest segments.
+    /// Whether a record with exactly <paramref name="payload"/> is among the newest
+    /// <see cref="DiskBufferOptions.RedeliveryWindow"/> records appended, acknowledged or not, in this run or before a
+    /// restart (always false when the window is zero). For redelivered input messages: an O(1) look-up of a digest.
     /// </summary>
-    public bool ContainsRecent(ReadOnlyMemory<byte> payload, int lookback = 10_000)
+    public bool ContainsRecent(ReadOnlyMemory<byte> payload)
     {
         lock (_lock)
         {
-            var remaining = lookback;
-            for (var i = _segments.Count - 1; i >= 0 && remaining > 0; i--)
-            {
-                var data = ReadSegment(_segments[i], 0);
-                var position = 0;
-                while (position < data.Length)
-                {
-                    var length = BufferRecordFormat.TryRead(data.AsSpan(position), out var header);
-                    if (length == 0)
-                    {
-                        break;
-                    }
-
-                    if (header.PayloadLength == payload.Length
-                        && data.AsSpan(position + BufferRecordFormat.HeaderLength, header.PayloadLength).SequenceEqual(payload.Span))
-                    {
-                        return true;
-                    }
-
-                    position += length;
-                }
-
-                remaining -= _segments[i].Records;
-            }
-
-            return false;
+            return _recent?.Contains(payload.Span) == true;
         }
     }
 
@@ -234,7 +212,7 @@ public sealed class DiskBuffer : IAsyncDisposable
 
             _acknowledged = sequence;
             WriteCursor();
-            DeleteSegments(s => s.LastSequence <= _acknowledged && s != ActiveSegment);
+            DeleteAcknowledgedSegments();
         }
     }
 
@@ -296,6 +274,7 @@ public sealed class DiskBuffer : IAsyncDisposable
                 if (length > 0 && header.Sequence > segment.LastSequence)
                 {
                     segment.Add(header, length, header.Sequence > _acknowledged);
+                    _recent?.Add(data.AsSpan(position + BufferRecordFormat.HeaderLength, header.PayloadLength));
                     kept.Write(data, position, length);
                     position += length;
                     continue;
@@ -315,7 +294,7 @@ public sealed class DiskBuffer : IAsyncDisposable
                 ReplaceFile(path, kept.ToArray());
             }
 
-            if (segment.Records == 0 || segment.LastSequence <= _acknowledged)
+            if (segment.Records == 0)
             {
                 File.Delete(path);
                 continue;
@@ -325,9 +304,11 @@ public sealed class DiskBuffer : IAsyncDisposable
             _segments.Add(segment);
         }
 
+        DeleteAcknowledgedSegments();
+
         _durableThrough = Math.Max(_acknowledged, _segments.Count > 0 ? _segments[^1].LastSequence : 0);
         _nextSequence = _durableThrough + 1;
-        return new BufferRecoveryReport(_segments.Count, records, discardedRecords, discardedBytes, problems);
+        return new BufferRecoveryReport(_segments.Count(s => s.Unacknowledged > 0), records, discardedRecords, discardedBytes, problems);
     }
 
     private static int NextRecordStart(byte[] data, int from, long afterSequence)
@@ -365,6 +346,7 @@ public sealed class DiskBuffer : IAsyncDisposable
             BufferRecordFormat.Write(buffer, sequence, now, priority, payload);
             RandomAccess.Write(_active, buffer.AsSpan(0, size), segment.Bytes);
             segment.Add(new BufferedRecordHeader(sequence, now, priority, payload.Length), size, unacknowledged: true);
+            _recent?.Add(payload);
         }
         finally
         {
@@ -390,6 +372,14 @@ public sealed class DiskBuffer : IAsyncDisposable
             }
 
             var sealedSegments = _segments.Where(s => s != ActiveSegment).ToList();
+            var acknowledged = sealedSegments.FirstOrDefault(s => s.Unacknowledged == 0);
+            if (acknowledged is not null)
+            {
+                // Kept only for the redelivery window: room for a record of data comes first.
+                DeleteSegments(s => s == acknowledged);
+                continue;
+            }
+
             var withGauges = sealedSegments.FirstOrDefault(s => s.UnacknowledgedGauges > 0);
             if (withGauges is not null)
             {
@@ -465,6 +455,34 @@ public sealed class DiskBuffer : IAsyncDisposable
 
             _expired += segment.Unacknowledged;
             DeleteSegments(s => s == segment);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the sealed segments whose records are all acknowledged, except those still holding part of the newest
+    /// <see cref="DiskBufferOptions.RedeliveryWindow"/> records (so that a restart finds them for <see cref="ContainsRecent"/>).
+    /// </summary>
+    private void DeleteAcknowledgedSegments()
+    {
+        var newer = 0L;
+        var deleted = false;
+        for (var i = _segments.Count - 1; i >= 0; i--)
+        {
+            var segment = _segments[i];
+            if (segment != ActiveSegment && segment.LastSequence <= _acknowledged && newer >= _options.RedeliveryWindow)
+            {
+                File.Delete(segment.Path);
+                _segments.RemoveAt(i);
+                deleted = true;
+                continue;
+            }
+
+            newer += segment.Records;
+        }
+
+        if (deleted)
+        {
+            _cursor = default;
         }
     }
 

@@ -27,6 +27,14 @@ public sealed record DiskBufferOptions
     /// </summary>
     public bool RefuseWhenFull { get; init; }
 
+    /// <summary>
+    /// How many of the newest records (acknowledged or not) <see cref="DiskBuffer.ContainsRecent"/> remembers, across
+    /// restarts: acknowledged segments stay on disk while they hold part of these newest records. Zero (the default)
+    /// keeps nothing acknowledged. For inputs whose source redelivers what it was not told is durable (MQTT QoS 1):
+    /// at least that source's in-flight window.
+    /// </summary>
+    public int RedeliveryWindow { get; init; }
+
     /// <summary>False keeps records out of the process only (safe against a crash, not a power cut); for tests and benchmarks.</summary>
     public bool Fsync { get; init; } = true;
 
@@ -42,6 +50,7 @@ public sealed record DiskBufferOptions
             throw new ArgumentOutOfRangeException(nameof(MaxBytes), MaxBytes, "MaxBytes must hold at least two segments of at least 4 KiB.");
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(RedeliveryWindow);
         if (MaxAge <= TimeSpan.Zero || CommitInterval < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxAge), MaxAge, "MaxAge must be positive and CommitInterval not negative.");

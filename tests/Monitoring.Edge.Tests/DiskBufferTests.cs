@@ -44,6 +44,45 @@ public sealed class DiskBufferTests : IDisposable
     }
 
     [Fact]
+    public async Task Recent_payloads_are_recognised_after_they_were_acknowledged_and_after_a_restart_within_the_window_only()
+    {
+        // Small segments, so that acknowledged records sit in sealed segments the buffer would otherwise delete.
+        var options = Options(segmentBytes: 4096) with { RedeliveryWindow = 300 };
+        await using (var buffer = DiskBuffer.Open(options, out _))
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                await buffer.AppendAsync(RecordPriority.Counter, Text($"reading {i:D4} with some padding to fill the segments"));
+            }
+
+            buffer.Acknowledge(buffer.Peek(int.MaxValue)[^1].Sequence);
+            Assert.True(buffer.ContainsRecent(Text("reading 0999 with some padding to fill the segments")));
+            Assert.True(buffer.ContainsRecent(Text("reading 0700 with some padding to fill the segments")));
+            Assert.False(buffer.ContainsRecent(Text("reading 0699 with some padding to fill the segments")));
+            Assert.False(buffer.ContainsRecent(Text("reading 0999 with some padding to fill the segment")));
+            Assert.Equal(0, buffer.Statistics.Records);
+        }
+
+        // A crash between the durable append and the broker's acknowledgement, then the forwarder drained everything:
+        // after the restart the newest records are still known, though nothing is left to send.
+        await using var reopened = DiskBuffer.Open(options, out var report);
+        Assert.Equal((0, 0L), (report.Segments, report.Records));
+        Assert.Empty(reopened.Peek(100));
+        Assert.True(reopened.ContainsRecent(Text("reading 0999 with some padding to fill the segments")));
+        Assert.True(reopened.ContainsRecent(Text("reading 0700 with some padding to fill the segments")));
+        Assert.False(reopened.ContainsRecent(Text("reading 0000 with some padding to fill the segments")));
+        var kept = Directory.GetFiles(_directory, "*.seg").Length;
+        Assert.InRange(kept, 2, 10); // the segments of the window (some 50 records each), not all 20 written
+
+        // Without a window nothing acknowledged stays on disk and nothing is recognised.
+        await using var plain = DiskBuffer.Open(Options(segmentBytes: 4096), out _);
+        Assert.False(plain.ContainsRecent(Text("reading 0999 with some padding to fill the segments")));
+        await plain.AppendAsync(RecordPriority.Counter, Text("one more"));
+        plain.Acknowledge(plain.Peek(1)[0].Sequence);
+        Assert.Single(Directory.GetFiles(_directory, "*.seg"));
+    }
+
+    [Fact]
     public async Task A_torn_tail_is_truncated_at_the_last_whole_record()
     {
         await using (var buffer = DiskBuffer.Open(Options(), out _))

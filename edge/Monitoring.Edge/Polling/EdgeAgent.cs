@@ -25,6 +25,12 @@ public sealed class EdgeAgent : IAsyncDisposable
     private long _deviceErrors;
     private long _invalidValues;
 
+    /// <summary>
+    /// Records remembered for redelivered MQTT messages at least: a message in flight at a crash comes back after the
+    /// restart, behind whatever the pollers appended meanwhile.
+    /// </summary>
+    private const int MinRedeliveryWindow = 10_000;
+
     /// <param name="log">Where the MQTT inputs write what they reject (default: stderr).</param>
     public EdgeAgent(EdgeConfiguration configuration, out BufferRecoveryReport recovery, TimeProvider? time = null, TextWriter? log = null)
     {
@@ -33,8 +39,13 @@ public sealed class EdgeAgent : IAsyncDisposable
         var uplink = configuration.Uplink ?? throw new ArgumentException("The configuration has no 'uplink' section.", nameof(configuration));
         _configuration = configuration;
         _time = time ?? TimeProvider.System;
+        var inputs = configuration.MqttInputs?.Count ?? 0;
         _buffer = DiskBuffer.Open(
-            new DiskBufferOptions { Directory = buffer.Directory, MaxBytes = buffer.MaxBytes, MaxAge = buffer.MaxAge, Fsync = buffer.Fsync, CommitInterval = buffer.CommitInterval },
+            new DiskBufferOptions
+            {
+                Directory = buffer.Directory, MaxBytes = buffer.MaxBytes, MaxAge = buffer.MaxAge, Fsync = buffer.Fsync, CommitInterval = buffer.CommitInterval,
+                RedeliveryWindow = inputs == 0 ? 0 : Math.Max(MinRedeliveryWindow, inputs * MqttInput.RedeliveryRecords),
+            },
             out recovery,
             _time);
         _uplink = uplink.Kind == UplinkKind.Http

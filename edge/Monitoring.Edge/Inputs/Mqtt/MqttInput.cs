@@ -31,6 +31,12 @@ public sealed class MqttInput : IAsyncDisposable
     /// <summary>Messages received but not yet durable; also the MQTT 5 receive maximum (the broker's in-flight window).</summary>
     private const int QueueCapacity = 1000;
 
+    /// <summary>
+    /// Buffer records one input may have appended without acknowledging them to the broker (two per message: counters
+    /// and gauges), twice over for the records appended after a restart before the broker sends them again.
+    /// </summary>
+    public const int RedeliveryRecords = 2 * 2 * QueueCapacity;
+
     /// <summary>Messages decoded and appended together, so that one group-committed fsync covers them all.</summary>
     private const int BatchSize = 256;
 
