@@ -11,7 +11,8 @@ public sealed record OutboxStatistics(
     long CorrectionsMerged,
     long CorrectionsUnmatched,
     long CorrectionsExpired,
-    long ReadingsDownsampled);
+    long ReadingsDownsampled,
+    long LinesBeyondRetention = 0);
 
 /// <summary>
 /// The write side of the InfluxDB sink: receives the aggregation core's records, merges each correction into the
@@ -31,7 +32,10 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
     private readonly LatestIntervalStore _store;
     private readonly DiskBuffer _spool;
     private readonly SinkMetrics? _metrics;
+    private readonly TimeProvider _time;
     private readonly long _downsamplingMs;
+    private readonly long[]? _retentionMs;
+    private readonly long[] _cutoffMs = new long[IntervalResolutions.Count + 1];
     private readonly LineBuffer _chunk = new();
     private List<byte[]> _sealed = [];
     private int _chunkLines;
@@ -43,8 +47,10 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
     private long _correctionsUnmatched;
     private long _correctionsExpired;
     private long _readingsDownsampled;
+    private long _linesBeyondRetention;
 
-    public InfluxOutbox(InfluxSinkOptions options, LatestIntervalStore store, DiskBuffer spool, SinkMetrics? metrics = null)
+    /// <param name="time">The clock <see cref="InfluxSinkOptions.Retention"/> is measured against.</param>
+    public InfluxOutbox(InfluxSinkOptions options, LatestIntervalStore store, DiskBuffer spool, SinkMetrics? metrics = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -54,7 +60,19 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
         _store = store;
         _spool = spool;
         _metrics = metrics;
+        _time = time ?? TimeProvider.System;
         _downsamplingMs = (long)options.RawDownsampling.TotalMilliseconds;
+        if (options.Retention.Count > 0)
+        {
+            _retentionMs = new long[_cutoffMs.Length];
+            Array.Fill(_retentionMs, -1);
+            foreach (var (key, age) in options.Retention)
+            {
+                _retentionMs[InfluxSinkOptions.RetentionIndex(key)] = (long)age.TotalMilliseconds;
+            }
+        }
+
+        UpdateCutoffs();
     }
 
     /// <summary>Lines formatted and not yet handed to the spool: the owner may flush early when this grows large.</summary>
@@ -62,12 +80,13 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
 
     public OutboxStatistics Statistics => new(
         Interlocked.Read(ref _linesFormatted), Interlocked.Read(ref _recordsSpooled), Interlocked.Read(ref _correctionsMerged),
-        Interlocked.Read(ref _correctionsUnmatched), Interlocked.Read(ref _correctionsExpired), Interlocked.Read(ref _readingsDownsampled));
+        Interlocked.Read(ref _correctionsUnmatched), Interlocked.Read(ref _correctionsExpired), Interlocked.Read(ref _readingsDownsampled),
+        Interlocked.Read(ref _linesBeyondRetention));
 
     /// <summary>A series interval or correction: <c>interval_series</c>, when <see cref="InfluxSinkOptions.WriteSeriesIntervals"/>.</summary>
     public void Write(in ClosedInterval interval)
     {
-        if (!_options.WriteSeriesIntervals || !Count(_store.Apply(interval, out var latest), interval.IsCorrection))
+        if (!_options.WriteSeriesIntervals || !Count(_store.Apply(interval, out var latest), interval.IsCorrection) || BeyondRetention(interval.Resolution, interval.End))
         {
             return;
         }
@@ -78,7 +97,7 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
     /// <summary>A meter or node interval or correction: <c>interval_meter</c> or <c>interval_node</c>.</summary>
     public void Write(in RollupInterval interval)
     {
-        if (Count(_store.Apply(interval, out var latest), interval.IsCorrection))
+        if (Count(_store.Apply(interval, out var latest), interval.IsCorrection) && !BeyondRetention(interval.Resolution, interval.End))
         {
             Added(InfluxLineFormatter.Write(_chunk, latest));
         }
@@ -87,7 +106,7 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
     /// <summary>An intensity or correction: <c>kpi_intensity</c>.</summary>
     public void Write(in IntensityInterval intensity)
     {
-        if (Count(_store.Apply(intensity, out var latest), intensity.IsCorrection))
+        if (Count(_store.Apply(intensity, out var latest), intensity.IsCorrection) && !BeyondRetention(intensity.Resolution, intensity.End))
         {
             Added(InfluxLineFormatter.Write(_chunk, latest));
         }
@@ -102,7 +121,7 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
     public void WriteReading(SeriesInfo series, DateTimeOffset time, double value)
     {
         ArgumentNullException.ThrowIfNull(series);
-        if (!_options.WriteRawReadings)
+        if (!_options.WriteRawReadings || BeyondRetention(slot: 0, time.ToUnixTimeMilliseconds()))
         {
             return;
         }
@@ -145,6 +164,7 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
     /// <summary>Appends the pending lines to the spool; returns once they are durable there.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        UpdateCutoffs();
         Seal();
         if (_sealed.Count == 0)
         {
@@ -177,6 +197,36 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
         }
 
         Interlocked.Add(ref _recordsSpooled, batches.Count);
+    }
+
+    /// <summary>The clock is read at start and at each flush (once per ingested batch), not once per record.</summary>
+    private void UpdateCutoffs()
+    {
+        if (_retentionMs is null)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < _cutoffMs.Length; i++)
+        {
+            _cutoffMs[i] = _retentionMs[i] < 0 ? long.MinValue : now - _retentionMs[i];
+        }
+    }
+
+    private bool BeyondRetention(IntervalResolution resolution, DateTimeOffset end) =>
+        BeyondRetention((int)resolution + 1, end.ToUnixTimeMilliseconds());
+
+    private bool BeyondRetention(int slot, long endMs)
+    {
+        if (_retentionMs is null || endMs >= _cutoffMs[slot])
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _linesBeyondRetention);
+        _metrics?.LineBeyondRetention();
+        return true;
     }
 
     private bool Count(StoreOutcome outcome, bool isCorrection)

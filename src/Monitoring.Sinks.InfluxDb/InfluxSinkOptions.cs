@@ -1,4 +1,5 @@
 using System.Globalization;
+using Monitoring.Aggregation;
 using Monitoring.Storage;
 
 namespace Monitoring.Sinks.InfluxDb;
@@ -42,8 +43,14 @@ public sealed record InfluxSinkOptions
     /// <summary><c>Authorization: Token</c> (V2, and V1 on InfluxDB 1.8+ as <c>user:password</c>).</summary>
     public string? Token { get; init; }
 
-    /// <summary>Lines per spool record and at most per write request (InfluxDB's recommended batch).</summary>
+    /// <summary>Lines per spool record and per write request (InfluxDB's recommended batch).</summary>
     public int BatchLines { get; init; } = 5000;
+
+    /// <summary>
+    /// Write requests in flight at once while a backlog drains (each of about <see cref="BatchLines"/> lines, split by
+    /// series so that two writes of one point are never reordered).
+    /// </summary>
+    public int MaxInFlight { get; init; } = 4;
 
     /// <summary>Folder of the spool (crash-safe, bounded); a batch leaves it when the server confirmed it.</summary>
     public required string SpoolDirectory { get; init; }
@@ -62,6 +69,15 @@ public sealed record InfluxSinkOptions
 
     /// <summary>Raw readings: at most one per series per this much event time (zero: every reading).</summary>
     public TimeSpan RawDownsampling { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// How long the database keeps each resolution (keys <c>15m</c>, <c>1h</c>, <c>1d</c>, <c>1mo</c>, and <c>raw</c> for
+    /// raw readings): a record whose interval ended longer ago than this, by the server's clock, is not sent (counted
+    /// as <c>lines_beyond_retention</c>). Match the database's retention policies: InfluxDB 1.x refuses points older
+    /// than a policy's duration, and a back-fill of years of quarter hours into a database that keeps 90 days of them
+    /// is wasted work. Resolutions not named are always written. The API's store is not affected.
+    /// </summary>
+    public IReadOnlyDictionary<string, TimeSpan> Retention { get; init; } = new Dictionary<string, TimeSpan>();
 
     /// <summary>One write request's time limit.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -114,6 +130,11 @@ public sealed record InfluxSinkOptions
             throw new ArgumentOutOfRangeException(nameof(BatchLines), BatchLines, "BatchLines must be between 1 and 100000.");
         }
 
+        if (MaxInFlight is < 1 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxInFlight), MaxInFlight, "MaxInFlight must be between 1 and 64.");
+        }
+
         if (RawDownsampling < TimeSpan.Zero || Timeout <= TimeSpan.Zero || MinBackoff <= TimeSpan.Zero || MaxBackoff < MinBackoff
             || HealthyLag <= TimeSpan.Zero || MaxRejectedFiles < 0)
         {
@@ -121,9 +142,21 @@ public sealed record InfluxSinkOptions
                 nameof(Timeout), "Timeout, MinBackoff and HealthyLag must be positive, MaxBackoff at least MinBackoff, RawDownsampling and MaxRejectedFiles not negative.");
         }
 
+        foreach (var (key, age) in Retention)
+        {
+            if (RetentionIndex(key) < 0 || age <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Retention), key, $"Retention '{key}' = {age}: the key must be raw, 15m, 1h, 1d or 1mo and the age positive.");
+            }
+        }
+
         SpoolOptions().Validate();
         StoreOptions().Validate();
     }
+
+    /// <summary>Raw readings are slot 0 of the retention table, resolution r is slot r + 1; -1 for an unknown key.</summary>
+    internal static int RetentionIndex(string key) =>
+        key == "raw" ? 0 : IntervalResolutions.All.FirstOrDefault(r => r.ToName() == key, (IntervalResolution)(-1)) is var r and >= 0 ? (int)r + 1 : -1;
 
     /// <summary>The spool's <see cref="DiskBuffer"/> settings.</summary>
     public DiskBufferOptions SpoolOptions() => new()

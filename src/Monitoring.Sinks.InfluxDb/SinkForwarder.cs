@@ -163,95 +163,102 @@ public sealed partial class SinkForwarder : IAsyncDisposable
             }
 
             Interlocked.Exchange(ref _oldestPendingMs, records[0].WrittenAt.ToUnixTimeMilliseconds());
-            var (body, count, lines) = TakeBatch(records);
-            var (first, last) = (records[0].Sequence, records[count - 1].Sequence);
+            var window = SinkWindow.Take(records, _options.BatchLines, _options.MaxInFlight);
+            var (first, last) = (records[0].Sequence, records[window.Records - 1].Sequence);
+            IReadOnlyList<SinkBatch> pending = window.Batches;
             try
             {
-                await _writer.WriteAsync(body, cancellationToken).ConfigureAwait(false);
-                _spool.Acknowledge(last);
-                Interlocked.Increment(ref _batchesWritten);
-                Interlocked.Add(ref _linesWritten, lines);
-                _metrics?.BatchWritten(lines);
-                if (!_connected)
+                // The window's requests go together; the ones that failed for now are sent again (alone) after the
+                // backoff, and the window leaves the spool only when each was confirmed or refused for good.
+                while (pending.Count > 0)
                 {
-                    LogReconnected(_logger, _writer.Description, _failures);
-                }
+                    var failures = await Task.WhenAll(pending.Select(batch => SendAsync(batch, first, last, cancellationToken))).ConfigureAwait(false);
+                    var retry = new List<SinkBatch>();
+                    TimeSpan? retryAfter = null;
+                    for (var i = 0; i < pending.Count; i++)
+                    {
+                        if (failures[i] is { } failure)
+                        {
+                            retry.Add(pending[i]);
+                            retryAfter = Longest(retryAfter, (failure as InfluxWriteException)?.RetryAfter);
+                        }
+                    }
 
-                lock (_lock)
-                {
-                    (_connected, _lastSuccessAt) = (true, _time.GetUtcNow());
-                }
+                    if (retry.Count == 0)
+                    {
+                        break;
+                    }
 
-                backoff = _options.MinBackoff;
-            }
-            catch (InfluxWriteException ex) when (ex.IsPermanent)
-            {
-                var file = KeepRejected(body, first, last, ex.Message);
-                _spool.Acknowledge(last);
-                Interlocked.Increment(ref _batchesRejected);
-                Interlocked.Add(ref _linesRejected, lines);
-                _metrics?.BatchRejected(lines);
-                Failed(connected: true, ex.Message);
-                LogRejected(_logger, first, last, lines, file ?? "(not kept)", ex.Message);
+                    var delay = retryAfter is { } asked && asked > TimeSpan.Zero ? (asked < MaxRetryAfter ? asked : MaxRetryAfter) : backoff;
+                    LogWriteFailed(_logger, first, last, retry.Count, pending.Count, delay.TotalSeconds, _lastError ?? string.Empty);
+                    if (!await DelayAsync(delay, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, backoff.Ticks * 2));
+                    pending = retry;
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-#pragma warning disable CA1031 // Whatever goes wrong with one attempt, the loop must live on and retry.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                var retryAfter = (ex as InfluxWriteException)?.RetryAfter;
-                Interlocked.Increment(ref _failures);
-                _metrics?.Failure();
-                Failed(connected: false, ex.Message);
-                var delay = retryAfter is { } asked && asked > TimeSpan.Zero ? (asked < MaxRetryAfter ? asked : MaxRetryAfter) : backoff;
-                LogWriteFailed(_logger, first, last, delay.TotalSeconds, ex.Message);
-                if (!await DelayAsync(delay, cancellationToken).ConfigureAwait(false))
-                {
-                    return;
-                }
 
-                backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, backoff.Ticks * 2));
-            }
+            _spool.Acknowledge(last);
+            backoff = _options.MinBackoff;
         }
     }
 
-    /// <summary>The oldest records holding at most <see cref="InfluxSinkOptions.BatchLines"/> lines (at least one record).</summary>
-    private (ReadOnlyMemory<byte> Body, int Records, int Lines) TakeBatch(IReadOnlyList<BufferedRecord> records)
+    /// <summary>Sends one request; returns null when it was confirmed or refused for good (kept aside), else the transient failure.</summary>
+    private async Task<Exception?> SendAsync(SinkBatch batch, long first, long last, CancellationToken cancellationToken)
     {
-        var count = 0;
-        var lines = 0;
-        var bytes = 0;
-        foreach (var record in records)
+        try
         {
-            var recordLines = record.Payload.Span.Count((byte)'\n');
-            if (count > 0 && lines + recordLines > _options.BatchLines)
+            await _writer.WriteAsync(batch.Body, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _batchesWritten);
+            Interlocked.Add(ref _linesWritten, batch.Lines);
+            _metrics?.BatchWritten(batch.Lines);
+            bool reconnected;
+            lock (_lock)
             {
-                break;
+                reconnected = !_connected;
+                (_connected, _lastSuccessAt) = (true, _time.GetUtcNow());
             }
 
-            count++;
-            lines += recordLines;
-            bytes += record.Payload.Length;
-        }
+            if (reconnected)
+            {
+                LogReconnected(_logger, _writer.Description, _failures);
+            }
 
-        if (count == 1)
+            return null;
+        }
+        catch (InfluxWriteException ex) when (ex.IsPermanent)
         {
-            return (records[0].Payload, 1, lines);
+            var file = KeepRejected(batch, first, last, ex.Message);
+            Interlocked.Increment(ref _batchesRejected);
+            Interlocked.Add(ref _linesRejected, batch.Lines);
+            _metrics?.BatchRejected(batch.Lines);
+            Failed(connected: true, ex.Message);
+            LogRejected(_logger, first, last, batch.Lines, file ?? "(not kept)", ex.Message);
+            return null;
         }
-
-        var body = new byte[bytes];
-        var offset = 0;
-        for (var i = 0; i < count; i++)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            records[i].Payload.Span.CopyTo(body.AsSpan(offset));
-            offset += records[i].Payload.Length;
+            throw;
         }
-
-        return (body, count, lines);
+#pragma warning disable CA1031 // Whatever goes wrong with one attempt, the loop must live on and retry.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _failures);
+            _metrics?.Failure();
+            Failed(connected: false, ex.Message);
+            return ex;
+        }
     }
+
+    private static TimeSpan? Longest(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 
     private void Failed(bool connected, string message)
     {
@@ -262,7 +269,7 @@ public sealed partial class SinkForwarder : IAsyncDisposable
     }
 
     /// <summary>Keeps a refused batch as a line protocol file whose first line (a comment) says why; the oldest files go first.</summary>
-    private string? KeepRejected(ReadOnlyMemory<byte> body, long first, long last, string reason)
+    private string? KeepRejected(SinkBatch batch, long first, long last, string reason)
     {
         if (_options.MaxRejectedFiles == 0)
         {
@@ -272,12 +279,12 @@ public sealed partial class SinkForwarder : IAsyncDisposable
         try
         {
             Directory.CreateDirectory(_rejectedDirectory);
-            var name = string.Create(CultureInfo.InvariantCulture, $"{_time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{first:D20}-{last:D20}.lp");
+            var name = string.Create(CultureInfo.InvariantCulture, $"{_time.GetUtcNow():yyyyMMdd'T'HHmmss'Z'}-{first:D20}-{last:D20}-{batch.Lane}.lp");
             var path = Path.Combine(_rejectedDirectory, name);
             using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
             {
                 file.Write(Encoding.UTF8.GetBytes("# " + reason.ReplaceLineEndings(" ") + "\n"));
-                file.Write(body.Span);
+                file.Write(batch.Body.Span);
             }
 
             var files = Directory.GetFiles(_rejectedDirectory, "*.lp");
@@ -314,8 +321,8 @@ public sealed partial class SinkForwarder : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "InfluxDB sink: write of spool records {First}-{Last} failed, retrying in {DelaySeconds:0.#} s: {Reason}")]
-    private static partial void LogWriteFailed(ILogger logger, long first, long last, double delaySeconds, string reason);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "InfluxDB sink: {Failed} of {Requests} writes of spool records {First}-{Last} failed, retrying in {DelaySeconds:0.#} s: {Reason}")]
+    private static partial void LogWriteFailed(ILogger logger, long first, long last, int failed, int requests, double delaySeconds, string reason);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "InfluxDB sink: the server refused spool records {First}-{Last} ({Lines} lines) for good; kept in {File}: {Reason}")]
     private static partial void LogRejected(ILogger logger, long first, long last, int lines, string file, string reason);

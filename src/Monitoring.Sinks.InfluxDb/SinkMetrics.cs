@@ -23,6 +23,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _correctionsUnmatched;
     private readonly Counter<long> _correctionsExpired;
     private readonly Counter<long> _readingsSkipped;
+    private readonly Counter<long> _beyondRetention;
     private Func<TimeSpan>? _lag;
 
     /// <param name="spool">Observed for the pending records, its size and what it dropped.</param>
@@ -42,6 +43,7 @@ public sealed class SinkMetrics : IDisposable
         _correctionsUnmatched = _meter.CreateCounter<long>("monitoring.sinks.corrections_unmatched", "{record}", "Corrections whose record was not in the store, written as they are.");
         _correctionsExpired = _meter.CreateCounter<long>("monitoring.sinks.corrections_expired", "{record}", "Corrections of intervals older than the store keeps, not written.");
         _readingsSkipped = _meter.CreateCounter<long>("monitoring.sinks.readings_downsampled", "{reading}", "Raw readings left out by downsampling.");
+        _beyondRetention = _meter.CreateCounter<long>("monitoring.sinks.lines_beyond_retention", "{line}", "Records older than the retention configured for their resolution, not sent.");
         _meter.CreateObservableGauge("monitoring.sinks.pending_records", () => spool.Statistics.Records, "{record}", "Spool records not yet confirmed.");
         _meter.CreateObservableGauge("monitoring.sinks.spool_bytes", () => spool.Statistics.Bytes, "By", "Size of the spool on disk.");
         _meter.CreateObservableGauge("monitoring.sinks.lag", () => (_lag?.Invoke() ?? TimeSpan.Zero).TotalSeconds, "s", "Age of the oldest batch not yet confirmed.");
@@ -61,6 +63,8 @@ public sealed class SinkMetrics : IDisposable
     internal void CorrectionExpired() => _correctionsExpired.Add(1);
 
     internal void ReadingSkipped() => _readingsSkipped.Add(1);
+
+    internal void LineBeyondRetention() => _beyondRetention.Add(1);
 
     internal void BatchWritten(int lines)
     {

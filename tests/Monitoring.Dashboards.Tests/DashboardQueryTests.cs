@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace Monitoring.Dashboards.Tests;
 
@@ -7,7 +8,7 @@ namespace Monitoring.Dashboards.Tests;
 /// relative time) against <see cref="DashboardDataFiller.Now"/>, runs on InfluxDB 1.x filled with the simulated plants
 /// through <c>monitoring serve</c> and returns rows with the columns its aliases name, each with at least one value.
 /// </summary>
-public sealed class DashboardQueryTests(FilledInfluxDb influx) : IClassFixture<FilledInfluxDb>
+public sealed class DashboardQueryTests(FilledInfluxDb influx, ITestOutputHelper output) : IClassFixture<FilledInfluxDb>
 {
     public static TheoryData<string, int, string> PanelQueries()
     {
@@ -25,6 +26,7 @@ public sealed class DashboardQueryTests(FilledInfluxDb influx) : IClassFixture<F
     [Fact]
     public async Task Simulated_plants_fill_every_measurement_of_the_data_model()
     {
+        output.WriteLine(influx.Summary.ToString());
         var measurements = await influx.Client.QueryAsync(influx.Database, "SHOW MEASUREMENTS", CancellationToken.None);
 
         Assert.Equal(
@@ -34,6 +36,26 @@ public sealed class DashboardQueryTests(FilledInfluxDb influx) : IClassFixture<F
         // Every simulated reading was taken; the only readings set aside are the refused lines the filler sent.
         Assert.True(influx.Summary.ReadingsApplied > 5_000_000, influx.Summary.ToString());
         Assert.Equal(influx.Summary.RefusedSent, influx.Summary.Quarantined);
+    }
+
+    [Fact]
+    public async Task Quarter_hours_and_hours_reach_influxdb_within_their_retention_only_days_and_months_since_2023()
+    {
+        var cutoff = DashboardDataFiller.Now - DashboardDataFiller.DetailRetention;
+        async Task<long> CountAsync(string resolution, string where)
+        {
+            var series = await influx.Client.QueryAsync(
+                influx.Database, $"SELECT count(\"consumption\") FROM \"interval_node\" WHERE \"resolution\" = '{resolution}' AND {where}", CancellationToken.None);
+            return series.Sum(s => s.Values.Sum(row => row[1].GetInt64()));
+        }
+
+        var old = $"time < '{cutoff.AddHours(-1):yyyy-MM-ddTHH:mm:ssZ}'";
+        var recent = $"time >= '{cutoff.AddHours(1):yyyy-MM-ddTHH:mm:ssZ}'";
+        Assert.Equal((0L, 0L), (await CountAsync("15m", old), await CountAsync("1h", old)));
+        Assert.True(await CountAsync("15m", recent) > 4 * await CountAsync("1h", recent) * 0.99, "quarter hours of the last weeks are missing");
+        Assert.True(await CountAsync("1d", "time < '2023-02-01T00:00:00Z'") > 0, "days of the baseline year are missing");
+        Assert.True(await CountAsync("1mo", "time < '2024-01-01T00:00:00Z'") > 0, "months of the baseline year are missing");
+        Assert.True(influx.Summary.LinesBeyondRetention > 10_000_000, influx.Summary.ToString());
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Monitoring.Aggregation;
 using Monitoring.Aggregation.Rollups;
 using static Monitoring.Sinks.InfluxDb.Tests.TestPlant;
@@ -218,5 +219,44 @@ public sealed class CorrectionTests : IDisposable
         Assert.Equal(0, outbox.PendingLines);
         Assert.Equal([3, 3, 1], spool.Peek(100).Select(r => r.Payload.Span.Count((byte)'\n')));
         Assert.DoesNotContain(SpooledLines(spool), l => l.StartsWith("interval_series", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Records_older_than_their_resolution_keeps_are_not_sent_but_stay_in_the_store()
+    {
+        // The database keeps quarter hours 30 days and days for ever; the clock is 25 days after the plant's T0.
+        var clock = new FakeTimeProvider(T0.AddDays(25));
+        var options = V1Options(new Uri("http://127.0.0.1:9/"), "unused", _temp.Sub("spool")) with
+        {
+            Retention = new Dictionary<string, TimeSpan> { ["15m"] = TimeSpan.FromDays(30), ["1h"] = TimeSpan.FromDays(30) },
+        };
+        await using var spool = OpenSpool(options);
+        var store = new LatestIntervalStore(_plant.Topology);
+        var outbox = new InfluxOutbox(options, store, spool, time: clock);
+
+        outbox.Write(_plant.EnergyQuarter(0, 60));
+        await outbox.FlushAsync();
+        clock.Advance(TimeSpan.FromDays(15)); // 40 days: the next quarter hour is older than the database keeps, the day is not
+        await outbox.FlushAsync();
+        outbox.Write(_plant.EnergyQuarter(1, 61));
+        outbox.Write(_plant.MainDay(1000, 750));
+
+        await outbox.FlushAsync();
+        var lines = SpooledLines(spool);
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("interval_series,site=site-a,meter=main,field=energy_import_kwh,resolution=15m consumption=60,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("interval_meter,", lines[1], StringComparison.Ordinal);
+        Assert.Equal(1, outbox.Statistics.LinesBeyondRetention);
+        Assert.Equal(2, store.GetSeriesIntervals(_plant.MainEnergy, IntervalResolution.FifteenMinutes, DateTimeOffset.MinValue, DateTimeOffset.MaxValue).Count);
+    }
+
+    [Theory]
+    [InlineData("5m")]
+    [InlineData("day")]
+    public void An_unknown_retention_key_is_refused(string key)
+    {
+        var options = V1Options(new Uri("http://127.0.0.1:9/"), "unused", _temp.Sub("spool")) with { Retention = new Dictionary<string, TimeSpan> { [key] = TimeSpan.FromDays(1) } };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.Contains($"Retention '{key}'", error.Message, StringComparison.Ordinal);
     }
 }

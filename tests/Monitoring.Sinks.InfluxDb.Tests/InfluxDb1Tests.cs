@@ -181,7 +181,8 @@ public sealed class InfluxDb1Tests(InfluxDb1Fixture influx) : IAsyncLifetime, ID
     public async Task A_batch_the_server_refuses_is_kept_aside_and_does_not_block_the_next()
     {
         var ct = _timeout.Token;
-        var options = V1Options(influx.BaseAddress, _database, _temp.Sub("spool")) with { BatchLines = 1 };
+        // One request per record: which lines share a request with the bad one is what this test fixes.
+        var options = V1Options(influx.BaseAddress, _database, _temp.Sub("spool")) with { BatchLines = 1, MaxInFlight = 1 };
         await using var spool = OpenSpool(options);
         await spool.AppendAsync(RecordPriority.Counter, Encoding.UTF8.GetBytes("this is not line protocol\n"), ct);
         var outbox = new InfluxOutbox(options, new LatestIntervalStore(_plant.Topology), spool);
@@ -201,6 +202,38 @@ public sealed class InfluxDb1Tests(InfluxDb1Fixture influx) : IAsyncLifetime, ID
         var lines = await File.ReadAllLinesAsync(rejected, ct);
         Assert.StartsWith("# ", lines[0], StringComparison.Ordinal);
         Assert.Equal("this is not line protocol", lines[1]);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_never_reorder_two_writes_of_one_point()
+    {
+        // 300 series, each point written three times (a record, then two corrections that rewrite it) in three spool
+        // records: one window of four concurrent requests, split by series.
+        var ct = _timeout.Token;
+        var options = V1Options(influx.BaseAddress, _database, _temp.Sub("spool")) with { BatchLines = 250, MaxInFlight = 4 };
+        await using var spool = OpenSpool(options);
+        for (var version = 1; version <= 3; version++)
+        {
+            var lines = new StringBuilder();
+            for (var series = 0; series < 300; series++)
+            {
+                lines.Append(System.Globalization.CultureInfo.InvariantCulture, $"lanes,meter=m{series} value={version},series={series}i {T0Ms}\n");
+            }
+
+            await spool.AppendAsync(RecordPriority.Counter, Encoding.UTF8.GetBytes(lines.ToString()), ct);
+        }
+
+        await using var writer = new InfluxV1Writer(options);
+        await using var forwarder = new SinkForwarder(spool, writer, options);
+        forwarder.Start();
+        await WaitDeliveredAsync(forwarder, ct);
+
+        var status = forwarder.Status;
+        Assert.Equal((4L, 900L, 0L), (status.BatchesWritten, status.LinesWritten, status.Failures));
+        var points = (await influx.Client.QueryAsync(_database, "SELECT \"value\", \"series\" FROM \"lanes\" GROUP BY \"meter\"", ct))
+            .Select(s => (Value: s.Values.Single()[1].GetDouble(), Series: s.Values.Single()[2].GetInt64())).ToList();
+        Assert.Equal(300, points.Count);
+        Assert.All(points, p => Assert.Equal(3.0, p.Value));
     }
 
     private static async Task WaitDeliveredAsync(SinkForwarder forwarder, CancellationToken ct)

@@ -50,7 +50,8 @@ public sealed class VictoriaMetricsTests(VictoriaMetricsFixture vm) : IDisposabl
             await Task.Delay(20, ct);
         }
 
-        Assert.Equal((2L, 4L, 0L), (forwarder.Status.BatchesWritten, forwarder.Status.LinesWritten, forwarder.Status.Failures));
+        Assert.Equal((4L, 0L), (forwarder.Status.LinesWritten, forwarder.Status.Failures));
+        Assert.InRange(forwarder.Status.BatchesWritten, 1, 2); // two records in one window: up to two requests, split by series
         var quarters = await ExportAsync($"{{__name__=\"interval_series_consumption\",site=\"{plant.SiteId}\"}}", 3, ct);
         var series = Assert.Single(quarters);
         Assert.Equal(

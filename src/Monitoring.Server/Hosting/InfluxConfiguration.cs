@@ -33,6 +33,8 @@ internal sealed class InfluxConfiguration
 
     public int BatchLines { get; set; } = 5000;
 
+    public int MaxInFlight { get; set; } = 4;
+
     public long SpoolMaxBytes { get; set; } = 1L << 30;
 
     public bool WriteSeriesIntervals { get; set; } = true;
@@ -40,6 +42,9 @@ internal sealed class InfluxConfiguration
     public bool WriteRawReadings { get; set; }
 
     public TimeSpan RawDownsampling { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Per resolution (<c>raw</c>, <c>15m</c>, <c>1h</c>, <c>1d</c>, <c>1mo</c>): how long the database keeps it (<see cref="InfluxSinkOptions.Retention"/>).</summary>
+    public Dictionary<string, TimeSpan> Retention { get; set; } = new(StringComparer.Ordinal);
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -74,11 +79,13 @@ internal sealed class InfluxConfiguration
             Bucket = Bucket,
             Token = string.IsNullOrEmpty(token) || Username is not null ? null : token,
             BatchLines = BatchLines,
+            MaxInFlight = MaxInFlight,
             SpoolDirectory = Path.Combine(dataDirectory, "spool"),
             SpoolMaxBytes = SpoolMaxBytes,
             WriteSeriesIntervals = WriteSeriesIntervals,
             WriteRawReadings = WriteRawReadings,
             RawDownsampling = RawDownsampling,
+            Retention = Retention,
             Timeout = Timeout,
             MaxBackoff = MaxBackoff,
         };

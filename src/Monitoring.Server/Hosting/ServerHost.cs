@@ -20,6 +20,9 @@ internal sealed record ServeArguments(string Registry, string Urls, string DataD
 {
     /// <summary>Extra configuration (tests), applied after appsettings.json and the environment.</summary>
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>The server's clock (tests run it at the simulated plants' time).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -97,7 +100,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
         {
             spool = DiskBuffer.Open(influx.SpoolOptions(), out _);
             sinkMetrics = new SinkMetrics(spool);
-            outbox = new InfluxOutbox(influx, store, spool, sinkMetrics);
+            outbox = new InfluxOutbox(influx, store, spool, sinkMetrics, arguments.Clock);
         }
 
         var quarantine = new Quarantine(Path.Combine(arguments.DataDirectory, "quarantine"));
@@ -105,7 +108,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
         // Started after Build (it logs through the host's loggers), resolved only once the host runs.
         IngestPipeline? pipeline = null;
         builder.Logging.AddConsole();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(arguments.Clock);
         builder.Services.AddSingleton(load.Registry);
         builder.Services.AddSingleton(catalog);
         if (outbox is not null)
@@ -142,7 +145,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
 
         var app = builder.Build();
         pipeline = await IngestPipeline.StartAsync(topology, new PipelineOutput(store, outbox, influx?.WriteRawReadings == true, agents), quarantine, ingestion,
-            app.Services.GetRequiredService<ILogger<IngestPipeline>>(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            app.Services.GetRequiredService<ILogger<IngestPipeline>>(), arguments.Clock, cancellationToken).ConfigureAwait(false);
         WriteEndpoints.Map(app);
         IngestionEndpoints.Map(app);
         app.MapMonitoringApi();

@@ -240,7 +240,7 @@ internal static class ApiEndpoints
         return history.Count == 0 ? NotFound($"no baseline '{target}' at site '{siteId}' (the nightly refit fits one once a baseline period has data)") : Results.Ok(history);
     }
 
-    private static async Task<IResult> Savings(HttpContext context, string siteId, string? target, SiteRegistry registry, BaselineBook baselines, ServerSiteDays days, CancellationToken cancellationToken)
+    private static async Task<IResult> Savings(HttpContext context, string siteId, string? target, SiteRegistry registry, BaselineBook baselines, ServerSiteDays days, TimeProvider time, CancellationToken cancellationToken)
     {
         target ??= "energy";
         if (registry.FindSite(siteId) is not { } site)
@@ -253,7 +253,7 @@ internal static class ApiEndpoints
             return NotFound($"no baseline '{target}' at site '{siteId}' yet");
         }
 
-        if (!ApiQuery.TryParse(context.Request, site, TimeProvider.System, out var query, out var error))
+        if (!ApiQuery.TryParse(context.Request, site, time, out var query, out var error))
         {
             return BadRequest(error);
         }
