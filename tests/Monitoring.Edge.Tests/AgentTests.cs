@@ -108,13 +108,17 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
         }
 
         var port = FreePort();
-        var settings = new UplinkSettings(UplinkKind.Http, new Uri($"http://127.0.0.1:{port}/"), "o", "b", "t", null, null, 100, 1 << 20, TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        var settings = new UplinkSettings(UplinkKind.Http, new Uri($"http://127.0.0.1:{port}/"), "o", "b", "t", null, null, 100, 1 << 20, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         await using var uplink = new HttpUplink(settings.Url, "o", "b", "t", settings.Timeout);
         var forwarder = new Forwarder(buffer, uplink, "gw", settings);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var run = forwarder.RunAsync(stop.Token);
 
-        await Task.Delay(1500, stop.Token); // the uplink is down: nothing listens on the port yet
+        while (forwarder.Statistics.Failures == 0) // the uplink is down: nothing listens on the port yet
+        {
+            await Task.Delay(20, stop.Token);
+        }
+
         Assert.False(forwarder.Statistics.UplinkUp);
         Assert.Equal(1000, buffer.Statistics.Records);
 
@@ -190,7 +194,7 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
         try
         {
             var run = Monitoring.Edge.Cli.EdgeCommand.RunAsync(path, output, error, reload.WaitAsync, stop.Token);
-            await Task.Delay(1000, stop.Token);
+            await WaitUntilBufferedAsync("meter=water ", stop.Token);
 
             await File.WriteAllTextAsync(path, Yaml(water.Replace("xintai-water", "xintai-watter", StringComparison.Ordinal)), stop.Token);
             reload.Release();
@@ -206,7 +210,7 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
                 await Task.Delay(50, stop.Token);
             }
 
-            await Task.Delay(1000, stop.Token);
+            await WaitUntilBufferedAsync("meter=flow ", stop.Token);
             await stop.CancelAsync();
             Assert.Equal(0, await run);
         }
@@ -226,6 +230,32 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
         Assert.Contains("meter,site=reload,meter=water", meters);
         Assert.Contains("meter,site=reload,meter=flow", meters);
         Assert.True(meters.IndexOf("meter,site=reload,meter=flow") > meters.IndexOf("meter,site=reload,meter=water"));
+    }
+
+    /// <summary>Waits until a segment file of the running agent's buffer holds <paramref name="text"/> (the files are shared for reading).</summary>
+    private async Task WaitUntilBufferedAsync(string text, CancellationToken cancellationToken)
+    {
+        var wanted = Encoding.UTF8.GetBytes(text);
+        while (!Directory.Exists(_bufferDirectory)
+            || !Directory.GetFiles(_bufferDirectory, "*.seg").Any(file => ReadShared(file).AsSpan().IndexOf(wanted) >= 0))
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+
+        static byte[] ReadShared(string file)
+        {
+            try
+            {
+                using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                return copy.ToArray();
+            }
+            catch (FileNotFoundException)
+            {
+                return [];
+            }
+        }
     }
 
     [Fact]
