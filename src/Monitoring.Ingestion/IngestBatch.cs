@@ -13,18 +13,27 @@ public readonly record struct PointRecord(int SeriesId, long TimestampMs, double
 /// A validated write (one HTTP request or MQTT message) in the form the write-ahead log stores and the aggregation
 /// loop applies: readings already resolved to series ids (parsed once, at the door), the lines that pass through
 /// to the raw sink as they are (agent health), and the sender's batch id for deduplication. Layout, little-endian:
-/// version (1 byte), reserved (1), batch id length (2), batch id (UTF-8), reading count (4), pass-through length (4),
-/// readings (20 bytes each), pass-through line protocol (millisecond timestamps, one line per <c>\n</c>).
+/// version (1 byte), reserved (1), batch id length (2), batch id (UTF-8), [version 2 only: group (8), part index (2),
+/// part count (2)], reading count (4), pass-through length (4), readings (20 bytes each), pass-through line protocol
+/// (millisecond timestamps, one line per <c>\n</c>).
 /// </summary>
+/// <remarks>
+/// A write larger than one log record is stored as consecutive version-2 parts of one group (a random 64-bit id),
+/// appended together and applied together once the last part is read; a group cut short (the log ends inside it, or
+/// another record follows a part that is not the last) was never acknowledged and is skipped.
+/// </remarks>
 public readonly struct IngestBatch
 {
-    private const byte Version = 1;
+    private const byte Whole = 1;
+    private const byte Part = 2;
     private const int FixedHeader = 1 + 1 + 2 + 4 + 4;
+    private const int PartHeader = 8 + 2 + 2;
 
     private readonly ReadOnlyMemory<byte> _payload;
     private readonly int _batchIdLength;
     private readonly int _pointCount;
     private readonly int _passthroughLength;
+    private readonly int _bodyStart;
 
     private IngestBatch(ReadOnlyMemory<byte> payload, int batchIdLength, int pointCount, int passthroughLength)
     {
@@ -32,6 +41,7 @@ public readonly struct IngestBatch
         _batchIdLength = batchIdLength;
         _pointCount = pointCount;
         _passthroughLength = passthroughLength;
+        _bodyStart = FixedHeader + batchIdLength + (payload.Span[0] == Part ? PartHeader : 0);
     }
 
     public ReadOnlyMemory<byte> Payload => _payload;
@@ -40,17 +50,85 @@ public readonly struct IngestBatch
 
     public int PointCount => _pointCount;
 
+    /// <summary>The group of a part (0 for a whole batch).</summary>
+    public ulong Group => IsPart ? BinaryPrimitives.ReadUInt64LittleEndian(_payload.Span[(4 + _batchIdLength)..]) : 0;
+
+    /// <summary>0-based index of this part in its group (0 for a whole batch).</summary>
+    public int PartIndex => IsPart ? BinaryPrimitives.ReadUInt16LittleEndian(_payload.Span[(12 + _batchIdLength)..]) : 0;
+
+    /// <summary>How many parts its group has (1 for a whole batch).</summary>
+    public int PartCount => IsPart ? BinaryPrimitives.ReadUInt16LittleEndian(_payload.Span[(14 + _batchIdLength)..]) : 1;
+
+    private bool IsPart => !_payload.IsEmpty && _payload.Span[0] == Part;
+
     public ReadOnlySpan<PointRecord> Points =>
-        MemoryMarshal.Cast<byte, PointRecord>(_payload.Span.Slice(FixedHeader + _batchIdLength, _pointCount * Unsafe.SizeOf<PointRecord>()));
+        MemoryMarshal.Cast<byte, PointRecord>(_payload.Span.Slice(_bodyStart, _pointCount * Unsafe.SizeOf<PointRecord>()));
 
     public ReadOnlySpan<byte> Passthrough =>
-        _payload.Span.Slice(FixedHeader + _batchIdLength + (_pointCount * Unsafe.SizeOf<PointRecord>()), _passthroughLength);
+        _payload.Span.Slice(_bodyStart + (_pointCount * Unsafe.SizeOf<PointRecord>()), _passthroughLength);
 
     public static int Size(int batchIdLength, int points, int passthroughLength) =>
         FixedHeader + batchIdLength + (points * Unsafe.SizeOf<PointRecord>()) + passthroughLength;
 
     /// <summary>Writes a batch into a new array of exactly its size.</summary>
-    public static IngestBatch Create(ReadOnlySpan<byte> batchId, ReadOnlySpan<PointRecord> points, ReadOnlySpan<byte> passthrough)
+    public static IngestBatch Create(ReadOnlySpan<byte> batchId, ReadOnlySpan<PointRecord> points, ReadOnlySpan<byte> passthrough) =>
+        Write(batchId, part: null, points, passthrough);
+
+    /// <summary>
+    /// The batch as records of at most <paramref name="maxRecordBytes"/> each: one whole batch when it fits, else
+    /// parts of one group, readings first, pass-through lines split at line ends.
+    /// </summary>
+    public static IReadOnlyList<IngestBatch> CreateRecords(ReadOnlySpan<byte> batchId, ReadOnlySpan<PointRecord> points, ReadOnlySpan<byte> passthrough, int maxRecordBytes)
+    {
+        if (Size(batchId.Length, points.Length, passthrough.Length) <= maxRecordBytes)
+        {
+            return [Create(batchId, points, passthrough)];
+        }
+
+        var room = maxRecordBytes - FixedHeader - PartHeader - batchId.Length;
+        var pointSize = Unsafe.SizeOf<PointRecord>();
+        if (room < 64 * pointSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxRecordBytes), maxRecordBytes, "records are too small to hold a part");
+        }
+
+        var pieces = new List<(int PointStart, int PointCount, int TextStart, int TextLength)>();
+        for (var start = 0; start < points.Length; start += room / pointSize)
+        {
+            pieces.Add((start, Math.Min(room / pointSize, points.Length - start), 0, 0));
+        }
+
+        for (var start = 0; start < passthrough.Length;)
+        {
+            var take = Math.Min(room, passthrough.Length - start);
+            if (start + take < passthrough.Length)
+            {
+                // End at a line; a single line longer than a record is cut (the raw sink refuses such a line anyway).
+                var end = passthrough.Slice(start, take).LastIndexOf((byte)'\n');
+                take = end >= 0 ? end + 1 : take;
+            }
+
+            pieces.Add((0, 0, start, take));
+            start += take;
+        }
+
+        if (pieces.Count > ushort.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxRecordBytes), maxRecordBytes, "a write needs more than 65535 records");
+        }
+
+        var group = BitConverter.ToUInt64(Guid.NewGuid().ToByteArray(), 0) | 1;
+        var records = new IngestBatch[pieces.Count];
+        for (var i = 0; i < pieces.Count; i++)
+        {
+            var (pointStart, pointCount, textStart, textLength) = pieces[i];
+            records[i] = Write(batchId, (group, i, pieces.Count), points.Slice(pointStart, pointCount), passthrough.Slice(textStart, textLength));
+        }
+
+        return records;
+    }
+
+    private static IngestBatch Write(ReadOnlySpan<byte> batchId, (ulong Group, int Index, int Count)? part, ReadOnlySpan<PointRecord> points, ReadOnlySpan<byte> passthrough)
     {
         if (batchId.Length > ushort.MaxValue)
         {
@@ -58,13 +136,21 @@ public readonly struct IngestBatch
         }
 
         // Every byte is written below: no need to zero a buffer that is often on the large-object heap.
-        var payload = GC.AllocateUninitializedArray<byte>(Size(batchId.Length, points.Length, passthrough.Length));
+        var payload = GC.AllocateUninitializedArray<byte>(Size(batchId.Length, points.Length, passthrough.Length) + (part is null ? 0 : PartHeader));
         var span = payload.AsSpan();
-        span[0] = Version;
+        span[0] = part is null ? Whole : Part;
         span[1] = 0;
         BinaryPrimitives.WriteUInt16LittleEndian(span[2..], (ushort)batchId.Length);
         batchId.CopyTo(span[4..]);
         var position = 4 + batchId.Length;
+        if (part is { } p)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(span[position..], p.Group);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[(position + 8)..], (ushort)p.Index);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[(position + 10)..], (ushort)p.Count);
+            position += PartHeader;
+        }
+
         BinaryPrimitives.WriteInt32LittleEndian(span[position..], points.Length);
         BinaryPrimitives.WriteInt32LittleEndian(span[(position + 4)..], passthrough.Length);
         position += 8;
@@ -77,25 +163,32 @@ public readonly struct IngestBatch
     public static IngestBatch Read(ReadOnlyMemory<byte> payload)
     {
         var span = payload.Span;
-        if (span.Length < FixedHeader || span[0] != Version)
+        if (span.Length < FixedHeader || span[0] is not (Whole or Part))
         {
-            throw new InvalidDataException("not an ingest batch of this version");
+            throw new InvalidDataException("not an ingest batch of a known version");
         }
 
         var idLength = BinaryPrimitives.ReadUInt16LittleEndian(span[2..]);
-        if (span.Length < FixedHeader + idLength)
+        var extra = span[0] == Part ? PartHeader : 0;
+        if (span.Length < FixedHeader + idLength + extra)
         {
             throw new InvalidDataException("ingest batch shorter than its header");
         }
 
-        var points = BinaryPrimitives.ReadInt32LittleEndian(span[(4 + idLength)..]);
-        var passthrough = BinaryPrimitives.ReadInt32LittleEndian(span[(8 + idLength)..]);
-        if (points < 0 || passthrough < 0 || (long)Size(idLength, 0, passthrough) + ((long)points * Unsafe.SizeOf<PointRecord>()) != span.Length)
+        var points = BinaryPrimitives.ReadInt32LittleEndian(span[(4 + idLength + extra)..]);
+        var passthrough = BinaryPrimitives.ReadInt32LittleEndian(span[(8 + idLength + extra)..]);
+        if (points < 0 || passthrough < 0 || (long)Size(idLength, 0, passthrough) + extra + ((long)points * Unsafe.SizeOf<PointRecord>()) != span.Length)
         {
             throw new InvalidDataException("ingest batch sizes do not add up");
         }
 
-        return new IngestBatch(payload, idLength, points, passthrough);
+        var batch = new IngestBatch(payload, idLength, points, passthrough);
+        if (extra > 0 && (batch.PartCount < 2 || batch.PartIndex >= batch.PartCount))
+        {
+            throw new InvalidDataException("ingest batch part index out of range");
+        }
+
+        return batch;
     }
 }
 
@@ -138,6 +231,10 @@ internal sealed class IngestBatchBuilder : IDisposable
 
     public IngestBatch Build(ReadOnlySpan<byte> batchId) =>
         IngestBatch.Create(batchId, _points.AsSpan(0, _pointCount), _passthrough.AsSpan(0, _passthroughLength));
+
+    /// <inheritdoc cref="IngestBatch.CreateRecords"/>
+    public IReadOnlyList<IngestBatch> BuildRecords(ReadOnlySpan<byte> batchId, int maxRecordBytes) =>
+        IngestBatch.CreateRecords(batchId, _points.AsSpan(0, _pointCount), _passthrough.AsSpan(0, _passthroughLength), maxRecordBytes);
 
     public void Dispose()
     {

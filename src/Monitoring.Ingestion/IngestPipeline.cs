@@ -20,7 +20,11 @@ namespace Monitoring.Ingestion;
 public sealed partial class IngestPipeline : IAsyncDisposable
 {
     private const string CheckpointFile = "checkpoint.bin";
-    private const uint CheckpointMagic = 0x4B434D4D; // "MMCK"
+    private const uint CheckpointMagicV1 = 0x4B434D4D; // "MMCK": batch ids only
+    private const uint CheckpointMagic = 0x32434D4D; // "MMC2": batch ids and the agents' high-water marks
+
+    /// <summary>The largest log record a write takes; a larger write is stored as several records of one group.</summary>
+    public const int MaxRecordBytes = 4 << 20;
 
     private readonly SeriesCatalog _catalog;
     private readonly IntervalAggregator _aggregator;
@@ -31,18 +35,32 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly DiskBuffer _wal;
-    private readonly BatchIdWindow _batchIds = new();
 
-    // Ids of the batches applied (so in the log or covered by a checkpoint): the only ones a checkpoint may keep.
-    // A claim still on its way to the log must not survive a crash, or the sender's retry would be taken for a
+    // Keys of the batches in the log (stored, maybe not yet applied): a batch sent again is a duplicate.
+    private readonly BatchIdWindow _stored = new();
+
+    // Keys of the batches applied (so in the log or covered by a checkpoint): the only ones a checkpoint may keep.
+    // A key still on its way to the log must not survive a crash, or the sender's retry would be taken for a
     // duplicate of a batch that was never stored.
     private readonly BatchIdWindow _appliedIds = new();
+
+    // Writes on their way to the log, by key: the same batch sent again meanwhile waits for this one's outcome.
+    private readonly Dictionary<string, Submission> _inFlight = new(StringComparer.Ordinal);
+    private readonly List<IngestBatch> _pendingParts = [];
     private readonly Channel<Submission> _submissions;
     private readonly Channel<Work> _work;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SupervisedLoop _logWriterLoop;
+    private readonly SupervisedLoop _applierLoop;
+    private readonly SupervisedLoop _tickerLoop;
+    private readonly List<(Submission Submission, Task<long>[] Appends)> _appending = new(256);
     private Task _logWriter = Task.CompletedTask;
     private Task _applier = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
+    private long _queuedBytes;
+    private long _refusedFailed;
+    private string? _walError;
+    private long _walErrorAtMs;
     private long _appliedLsn;
     private long _checkpointLsn;
     private long _lastCheckpointMs;
@@ -73,7 +91,30 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         _aggregator = new IntervalAggregator(catalog, new FanOutIntervalSink(output, _rollups), options.Aggregation, time);
         _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.SubmitQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _work = Channel.CreateBounded<Work>(new BoundedChannelOptions(options.ApplyQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _logWriterLoop = new SupervisedLoop("write-ahead log writer", logger, time, () => _submissions.Reader.Count > 0);
+        _applierLoop = new SupervisedLoop("aggregation", logger, time, () => _work.Reader.Count > 0);
+        _tickerLoop = new SupervisedLoop("aggregation clock", logger, time);
+        Dead = Task.WhenAny(_logWriterLoop.Dead, _applierLoop.Dead, _tickerLoop.Dead).Unwrap();
     }
+
+    /// <summary>Completes, with the reason, when one of the pipeline's loops gave up: the process must stop (non-zero exit).</summary>
+    public Task<string> Dead { get; }
+
+    /// <summary>The pipeline's loops, for <c>/health</c>.</summary>
+    public IReadOnlyList<LoopStatus> Loops => [_logWriterLoop.Status, _applierLoop.Status, _tickerLoop.Status];
+
+    /// <summary>The last failure of the write-ahead log (disk full, I/O error) while it lasts; null once an append succeeded again.</summary>
+    public (string Reason, DateTimeOffset At)? WalFailure
+    {
+        get
+        {
+            var reason = Volatile.Read(ref _walError);
+            return reason is null ? null : (reason, DateTimeOffset.FromUnixTimeMilliseconds(Interlocked.Read(ref _walErrorAtMs)));
+        }
+    }
+
+    /// <summary>The folder of the write-ahead log (for the health page: which file system).</summary>
+    public string WalDirectory => Path.Combine(_options.DataDirectory, "wal");
 
     public SeriesCatalog Catalog => _catalog;
 
@@ -89,6 +130,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             var wal = _wal.Statistics;
             return new IngestStatistics(
                 Interlocked.Read(ref _batchesStored), Interlocked.Read(ref _batchesDuplicate), Interlocked.Read(ref _refusedBusy), Interlocked.Read(ref _refusedFull),
+                Interlocked.Read(ref _refusedFailed), Interlocked.Read(ref _queuedBytes),
                 Interlocked.Read(ref _readingsApplied), Interlocked.Read(ref _readingsDuplicate), Interlocked.Read(ref _readingsRejected), Interlocked.Read(ref _passthroughLines),
                 Interlocked.Read(ref _replayedBatches), wal.Records, wal.Bytes, _submissions.Reader.Count, _work.Reader.Count,
                 Interlocked.Read(ref _appliedLsn), Interlocked.Read(ref _checkpointLsn),
@@ -128,45 +170,103 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
         var pipeline = new IngestPipeline(topology.Catalog, topology, output, quarantine, options, logger, time, wal);
         await pipeline.RecoverAsync(cancellationToken).ConfigureAwait(false);
-        pipeline._logWriter = pipeline.WriteLogAsync();
-        pipeline._applier = pipeline.ApplyAsync();
-        pipeline._ticker = pipeline.TickAsync(pipeline._stopping.Token);
+        pipeline._logWriter = pipeline._logWriterLoop.RunAsync(pipeline.WriteLogAsync, pipeline.FailAppending);
+        pipeline._applier = pipeline._applierLoop.RunAsync(pipeline.ApplyAsync);
+        pipeline._ticker = pipeline._tickerLoop.RunAsync(() => pipeline.TickAsync(pipeline._stopping.Token));
         return pipeline;
     }
 
     /// <summary>
     /// Stores a validated write. Returns once it is in the write-ahead log (fsynced) or refused; never waits for the
-    /// aggregation. A batch id seen before is acknowledged as a duplicate without being stored again.
+    /// aggregation. A batch key stored before is acknowledged as a duplicate without being stored again; the same key
+    /// while the first copy is on its way to the log waits for it and gets its answer.
     /// </summary>
-    public async ValueTask<SubmitOutcome> SubmitAsync(IngestBatch batch, CancellationToken cancellationToken = default)
+    public ValueTask<SubmitOutcome> SubmitAsync(IngestBatch batch, CancellationToken cancellationToken = default) =>
+        SubmitAsync([batch], cancellationToken);
+
+    /// <inheritdoc cref="SubmitAsync(IngestBatch, CancellationToken)"/>
+    /// <param name="records">One whole batch, or the parts of one group (<see cref="IngestBatch.CreateRecords"/>), in order.</param>
+    public async ValueTask<SubmitOutcome> SubmitAsync(IReadOnlyList<IngestBatch> records, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentOutOfRangeException.ThrowIfZero(records.Count);
         if (_stopping.IsCancellationRequested)
         {
             return SubmitOutcome.Stopping;
         }
 
-        var batchId = BatchIdWindow.ToId(batch.BatchId);
-        if (batchId is not null && !_batchIds.TryClaim(batchId))
+        var key = BatchIdWindow.ToId(records[0].BatchId);
+        var submission = new Submission(records, key);
+        if (key is not null)
         {
-            Interlocked.Increment(ref _batchesDuplicate);
-            return SubmitOutcome.Duplicate;
+            Submission? original;
+            lock (_inFlight)
+            {
+                if (_stored.Contains(key))
+                {
+                    Interlocked.Increment(ref _batchesDuplicate);
+                    return SubmitOutcome.Duplicate;
+                }
+
+                if (!_inFlight.TryGetValue(key, out original))
+                {
+                    _inFlight[key] = submission;
+                }
+            }
+
+            if (original is not null)
+            {
+                var first = await original.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (first is SubmitOutcome.Stored or SubmitOutcome.Duplicate)
+                {
+                    Interlocked.Increment(ref _batchesDuplicate);
+                    return SubmitOutcome.Duplicate;
+                }
+
+                return first;
+            }
         }
 
-        var submission = new Submission(batch, batchId);
-        if (!_submissions.Writer.TryWrite(submission))
+        // Bounded in bytes as well as in writes; one write larger than the whole budget still goes when nothing waits.
+        var queued = Interlocked.Add(ref _queuedBytes, submission.Bytes);
+        if (queued > _options.QueueMaxBytes && queued != submission.Bytes)
         {
             Interlocked.Increment(ref _refusedBusy);
-            Release(batchId);
-            return SubmitOutcome.Busy;
+            Finish(submission, SubmitOutcome.Busy);
+        }
+        else if (!_submissions.Writer.TryWrite(submission))
+        {
+            Interlocked.Increment(ref _refusedBusy);
+            Finish(submission, SubmitOutcome.Busy);
         }
 
-        var outcome = await submission.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The outcome is the submission's, whatever happens to this caller: a cancelled wait leaves the write to finish.
+        return await submission.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Settles a submission: its key leaves the in-flight table (into the stored window when stored).</summary>
+    private void Finish(Submission submission, SubmitOutcome outcome)
+    {
+        if (submission.Key is { } key)
+        {
+            lock (_inFlight)
+            {
+                if (outcome == SubmitOutcome.Stored)
+                {
+                    _stored.TryClaim(key);
+                }
+
+                _inFlight.Remove(key);
+            }
+        }
+
         if (outcome != SubmitOutcome.Stored)
         {
-            Release(batchId);
+            // Stored bytes leave the budget when they are applied.
+            Interlocked.Add(ref _queuedBytes, -submission.Bytes);
         }
 
-        return outcome;
+        submission.Done.TrySetResult(outcome);
     }
 
     /// <summary>Applies what is queued, makes the output durable, checkpoints and truncates the log (tests, shutdown).</summary>
@@ -195,57 +295,98 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private void Release(string? batchId)
-    {
-        if (batchId is not null)
-        {
-            _batchIds.Release(batchId);
-        }
-    }
-
-    /// <summary>One writer appends in arrival order; appends overlap so that one fsync covers many writes.</summary>
+    /// <summary>
+    /// One writer appends in arrival order; appends overlap so that one fsync covers many writes. Each write gets an
+    /// outcome whatever happens: a failed append (disk full, I/O error) refuses that write, and the loop goes on.
+    /// </summary>
     private async Task WriteLogAsync()
     {
         var reader = _submissions.Reader;
-        var inFlight = new List<(Submission Submission, Task<long> Append)>(64);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (inFlight.Count < 256 && reader.TryRead(out var submission))
+            while (_appending.Count < 256 && reader.TryRead(out var submission))
             {
-                inFlight.Add((submission, AppendAsync(submission.Batch)));
+                _appending.Add((submission, [.. submission.Records.Select(AppendAsync)]));
             }
 
-            foreach (var (submission, append) in inFlight)
+            for (var i = 0; i < _appending.Count; i++)
             {
-                long lsn;
-                try
+                var (submission, appends) = _appending[i];
+                var lsns = new long[appends.Length];
+                SubmitOutcome? refused = null;
+                for (var part = 0; part < appends.Length; part++)
                 {
-                    lsn = await append.ConfigureAwait(false);
+                    try
+                    {
+                        lsns[part] = await appends[part].ConfigureAwait(false);
+                        refused ??= lsns[part] < 0 ? SubmitOutcome.Full : null;
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        // Parts already in the log are an incomplete group: replay skips them.
+                        WalFailed(ex);
+                        refused ??= SubmitOutcome.Failed;
+                    }
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+
+                if (refused is { } outcome)
                 {
-                    LogWalFailed(_logger, ex);
-                    submission.Done.TrySetResult(SubmitOutcome.Busy);
+                    Interlocked.Increment(ref outcome == SubmitOutcome.Full ? ref _refusedFull : ref _refusedFailed);
+                    Finish(submission, outcome);
                     continue;
                 }
 
-                if (lsn < 0)
-                {
-                    Interlocked.Increment(ref _refusedFull);
-                    submission.Done.TrySetResult(SubmitOutcome.Full);
-                    continue;
-                }
-
+                Volatile.Write(ref _walError, null);
                 Interlocked.Increment(ref _batchesStored);
-                await _work.Writer.WriteAsync(new Work(submission.Batch, lsn, WorkKind.Batch, null)).ConfigureAwait(false);
-                submission.Done.TrySetResult(SubmitOutcome.Stored);
+                for (var part = 0; part < lsns.Length; part++)
+                {
+                    await _work.Writer.WriteAsync(new Work(submission.Records[part], lsns[part], WorkKind.Batch, null)).ConfigureAwait(false);
+                }
+
+                Finish(submission, SubmitOutcome.Stored);
+                _logWriterLoop.Progress();
             }
 
-            inFlight.Clear();
+            _appending.Clear();
         }
     }
 
-    private Task<long> AppendAsync(IngestBatch batch) => _wal.AppendAsync(RecordPriority.Counter, batch.Payload).AsTask();
+    /// <summary>The log writer failed outside one write: the writes it held are refused (their senders retry).</summary>
+    private void FailAppending(Exception exception)
+    {
+        Interlocked.Increment(ref _loopFailures);
+        foreach (var (submission, _) in _appending)
+        {
+            if (!submission.Done.Task.IsCompleted)
+            {
+                Interlocked.Increment(ref _refusedFailed);
+                Finish(submission, SubmitOutcome.Failed);
+            }
+        }
+
+        _appending.Clear();
+    }
+
+    private void WalFailed(Exception exception)
+    {
+        Interlocked.Exchange(ref _walErrorAtMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (Interlocked.Exchange(ref _walError, exception.Message) is null)
+        {
+            LogWalFailed(_logger, WalDirectory, exception);
+        }
+    }
+
+    private Task<long> AppendAsync(IngestBatch batch)
+    {
+        try
+        {
+            return _wal.AppendAsync(RecordPriority.Counter, batch.Payload).AsTask();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Task.FromException<long>(ex);
+        }
+    }
 
     private async Task TickAsync(CancellationToken cancellationToken)
     {
@@ -255,6 +396,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 await _work.Writer.WriteAsync(new Work(default, 0, WorkKind.Tick, null), cancellationToken).ConfigureAwait(false);
+                _tickerLoop.Progress();
             }
         }
         catch (OperationCanceledException)
@@ -276,8 +418,17 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                     switch (work.Kind)
                     {
                         case WorkKind.Batch:
-                            Apply(work.Batch);
-                            Interlocked.Exchange(ref _appliedLsn, work.Lsn);
+                            Interlocked.Add(ref _queuedBytes, -work.Batch.Payload.Length);
+                            if (TakePart(work.Batch) is { } group)
+                            {
+                                foreach (var batch in group)
+                                {
+                                    Apply(batch);
+                                }
+
+                                Interlocked.Exchange(ref _appliedLsn, work.Lsn);
+                            }
+
                             break;
                         case WorkKind.Tick:
                             await TickStateAsync().ConfigureAwait(false);
@@ -297,6 +448,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                     LogLoopFailed(_logger, work.Kind == WorkKind.Batch ? $"batch at log position {work.Lsn}" : work.Kind.ToString(), ex);
                     work.Done?.TrySetException(ex);
                 }
+
+                _applierLoop.Progress();
             }
         }
 
@@ -308,6 +461,40 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         {
             LogLoopFailed(_logger, "final checkpoint", ex);
         }
+    }
+
+    /// <summary>
+    /// A whole batch is applied as it comes; the parts of a group are held until the last one and then applied
+    /// together (null meanwhile). A part out of order ends the group held so far, which was never acknowledged.
+    /// </summary>
+    private IngestBatch[]? TakePart(IngestBatch batch)
+    {
+        if (_pendingParts.Count > 0 && (batch.PartCount == 1 || batch.Group != _pendingParts[0].Group || batch.PartIndex != _pendingParts.Count))
+        {
+            LogIncompleteGroup(_logger, _pendingParts.Count, _pendingParts[0].PartCount);
+            _pendingParts.Clear();
+        }
+
+        if (batch.PartCount == 1)
+        {
+            return [batch];
+        }
+
+        if (batch.PartIndex != _pendingParts.Count)
+        {
+            LogIncompleteGroup(_logger, 0, batch.PartCount);
+            return null;
+        }
+
+        _pendingParts.Add(batch);
+        if (_pendingParts.Count < batch.PartCount)
+        {
+            return null;
+        }
+
+        var group = _pendingParts.ToArray();
+        _pendingParts.Clear();
+        return group;
     }
 
     private async Task TickStateAsync()
@@ -427,14 +614,15 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             using var reader = new BinaryReader(file, Encoding.UTF8, leaveOpen: true);
-            if (reader.ReadUInt32() != CheckpointMagic)
+            var magic = reader.ReadUInt32();
+            if (magic is not (CheckpointMagic or CheckpointMagicV1))
             {
                 throw new InvalidDataException($"{path} is not a checkpoint");
             }
 
             after = reader.ReadInt64();
-            _appliedIds.Load(reader);
-            _batchIds.Load(_appliedIds);
+            _appliedIds.Load(reader, withHighWater: magic == CheckpointMagic);
+            _stored.Load(_appliedIds);
             _aggregator.LoadState(file);
             _rollups.LoadState(file);
             _output.LoadState(file);
@@ -443,10 +631,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
         var replayed = 0L;
         var readings = 0L;
+        var cursor = after;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var records = _wal.Peek(4096, 256 << 20, after);
+            var records = _wal.Peek(4096, 256 << 20, cursor);
             if (records.Count == 0)
             {
                 break;
@@ -454,17 +643,34 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
             foreach (var record in records)
             {
+                cursor = record.Sequence;
                 var batch = IngestBatch.Read(record.Payload);
-                if (BatchIdWindow.ToId(batch.BatchId) is { } id)
+                if (TakePart(batch) is not { } group)
                 {
-                    _batchIds.TryClaim(id);
+                    continue;
                 }
 
-                Apply(batch);
-                readings += batch.PointCount;
+                foreach (var part in group)
+                {
+                    if (BatchIdWindow.ToId(part.BatchId) is { } id)
+                    {
+                        _stored.TryClaim(id);
+                    }
+
+                    Apply(part);
+                    readings += part.PointCount;
+                }
+
                 after = record.Sequence;
                 replayed++;
             }
+        }
+
+        if (_pendingParts.Count > 0)
+        {
+            // The log ends inside a group: the write was never acknowledged, its sender sends it again.
+            LogIncompleteGroup(_logger, _pendingParts.Count, _pendingParts[0].PartCount);
+            _pendingParts.Clear();
         }
 
         _appliedLsn = after;
@@ -481,8 +687,11 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Write-ahead log repaired at start: {Problem}")]
     private static partial void LogWalRepaired(ILogger logger, string problem);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Write-ahead log append failed; the write is refused and will be retried by its sender")]
-    private static partial void LogWalFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Write-ahead log in {Directory}: an append failed; writes are refused (503) until appends succeed again")]
+    private static partial void LogWalFailed(ILogger logger, string directory, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Write-ahead log: a write stored in parts ends after {Parts} of {Count} parts; it was never acknowledged and is skipped")]
+    private static partial void LogIncompleteGroup(ILogger logger, int parts, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Aggregation loop: {Step} failed; the log keeps everything since the last checkpoint")]
     private static partial void LogLoopFailed(ILogger logger, string step, Exception exception);
@@ -505,11 +714,13 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
     private readonly record struct Work(IngestBatch Batch, long Lsn, WorkKind Kind, TaskCompletionSource? Done);
 
-    private sealed class Submission(IngestBatch batch, string? batchId)
+    private sealed class Submission(IReadOnlyList<IngestBatch> records, string? key)
     {
-        public IngestBatch Batch { get; } = batch;
+        public IReadOnlyList<IngestBatch> Records { get; } = records;
 
-        public string? BatchId { get; } = batchId;
+        public string? Key { get; } = key;
+
+        public long Bytes { get; } = records.Sum(r => (long)r.Payload.Length);
 
         public TaskCompletionSource<SubmitOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -521,6 +732,8 @@ public sealed record IngestStatistics(
     long BatchesDuplicate,
     long RefusedBusy,
     long RefusedFull,
+    long RefusedFailed,
+    long QueuedBytes,
     long ReadingsApplied,
     long ReadingsDuplicate,
     long ReadingsRejected,

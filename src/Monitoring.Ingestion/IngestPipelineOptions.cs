@@ -19,6 +19,12 @@ public sealed class IngestPipelineOptions
     /// <summary>Stored writes waiting for the aggregation loop; when full the log writer waits (and the submit queue fills).</summary>
     public int ApplyQueueCapacity { get; set; } = 512;
 
+    /// <summary>
+    /// Bytes of writes waiting for the log or the aggregation loop, together; past it writers get "busy" (HTTP 503). A
+    /// single write larger than this still goes when nothing else waits.
+    /// </summary>
+    public long QueueMaxBytes { get; set; } = 256L << 20;
+
     /// <summary>Size of the write-ahead log; past it writes are refused (HTTP 503) until a checkpoint truncates it.</summary>
     public long WalMaxBytes { get; set; } = 4L << 30;
 
@@ -55,6 +61,7 @@ public sealed class IngestPipelineOptions
         Rollups.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(SubmitQueueCapacity, 1, nameof(SubmitQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(ApplyQueueCapacity, 1, nameof(ApplyQueueCapacity));
+        ArgumentOutOfRangeException.ThrowIfLessThan(QueueMaxBytes, 1L << 20, nameof(QueueMaxBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WalSegmentBytes, 1L << 20, nameof(WalSegmentBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WalMaxBytes, 2 * WalSegmentBytes, nameof(WalMaxBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WalCommitInterval, TimeSpan.Zero, nameof(WalCommitInterval));
@@ -78,6 +85,9 @@ public enum SubmitOutcome
 
     /// <summary>The write-ahead log is full: the sender should retry later.</summary>
     Full,
+
+    /// <summary>The write-ahead log could not be written (disk full, I/O error): the sender should retry later.</summary>
+    Failed,
 
     /// <summary>The pipeline is stopping.</summary>
     Stopping,

@@ -14,7 +14,9 @@ public sealed record QuarantineHour(string Site, RejectionReason Reason, DateTim
 /// Where readings that cannot be used go instead of being dropped: counted by reason, the latest kept in memory for
 /// the API, every one appended (with its reason as a comment line) to <c>quarantine.lp</c> so that it can be fixed
 /// and written again once the registry knows the meter; counted per site, reason and hour for the <c>quarantine</c>
-/// series. Thread-safe.
+/// series. Bounded: the file rotates at <see cref="MaxFileBytes"/> (<c>quarantine.lp.1</c> … <c>.3</c> kept), the hour
+/// index drops its oldest hour in O(log n). A failing disk never stops intake: lines that cannot be written are
+/// counted (<see cref="NotPersisted"/>) and the writer tries again with the next ones. Thread-safe.
 /// </summary>
 public sealed class Quarantine : IAsyncDisposable
 {
@@ -26,11 +28,17 @@ public sealed class Quarantine : IAsyncDisposable
     /// <summary>Hour buckets kept (about 40 days of 10 sites × 2 reasons); the oldest hour goes first.</summary>
     private const int MaxHours = 10_000;
     private const long HourMs = 3_600_000;
+
+    /// <summary>Size at which <c>quarantine.lp</c> is rotated.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
+    private const int RotatedFiles = 3;
     private static readonly int ReasonCount = Enum.GetValues<RejectionReason>().Length;
 
     private readonly long[] _counts = new long[ReasonCount];
     private readonly Queue<QuarantinedLine> _recent = new();
     private readonly Dictionary<(string Site, RejectionReason Reason, long HourMs), long> _hours = [];
+    private readonly SortedDictionary<long, List<(string Site, RejectionReason Reason)>> _keysByHour = [];
     private readonly Lock _lock = new();
     private readonly int _keep;
     private readonly TimeProvider _time;
@@ -39,6 +47,7 @@ public sealed class Quarantine : IAsyncDisposable
     private readonly string? _hoursPath;
     private bool _hoursChanged;
     private long _notPersisted;
+    private string? _lastWriteError;
 
     /// <param name="directory">Folder of <c>quarantine.lp</c>; null keeps the lines in memory only.</param>
     public Quarantine(string? directory, TimeProvider? time = null, int keep = 1000)
@@ -102,22 +111,41 @@ public sealed class Quarantine : IAsyncDisposable
                 _recent.Dequeue();
             }
 
-            var key = (site ?? UnknownSite, reason, at - (at % HourMs));
-            _hours[key] = _hours.GetValueOrDefault(key) + 1;
+            Count(site ?? UnknownSite, reason, at - (at % HourMs), 1);
             _hoursChanged = true;
-            if (_hours.Count > MaxHours)
-            {
-                var oldest = _hours.Keys.Min(k => k.HourMs);
-                foreach (var stale in _hours.Keys.Where(k => k.HourMs == oldest).ToList())
-                {
-                    _hours.Remove(stale);
-                }
-            }
         }
 
         if (_toFile is not null && !_toFile.Writer.TryWrite(entry))
         {
             Interlocked.Increment(ref _notPersisted);
+        }
+    }
+
+    /// <summary>Adds to an hour's count; past <see cref="MaxHours"/> keys the oldest hour goes. Caller holds the lock.</summary>
+    private void Count(string site, RejectionReason reason, long hourMs, long count)
+    {
+        var key = (site, reason, hourMs);
+        if (_hours.TryGetValue(key, out var held))
+        {
+            _hours[key] = held + count;
+            return;
+        }
+
+        _hours[key] = count;
+        if (!_keysByHour.TryGetValue(hourMs, out var keys))
+        {
+            _keysByHour[hourMs] = keys = [];
+        }
+
+        keys.Add((site, reason));
+        while (_hours.Count > MaxHours && _keysByHour.Count > 1)
+        {
+            var (oldest, stale) = _keysByHour.First();
+            _keysByHour.Remove(oldest);
+            foreach (var (staleSite, staleReason) in stale)
+            {
+                _hours.Remove((staleSite, staleReason, oldest));
+            }
         }
     }
 
@@ -178,24 +206,63 @@ public sealed class Quarantine : IAsyncDisposable
                 && long.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var hourMs)
                 && long.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var count))
             {
-                _hours[(fields[0], reason, hourMs)] = count;
+                Count(fields[0], reason, hourMs, count);
             }
         }
     }
 
-    private static async Task WriteAsync(ChannelReader<QuarantinedLine> reader, string path)
+    private async Task WriteAsync(ChannelReader<QuarantinedLine> reader, string path)
     {
-        await using var file = new StreamWriter(path, append: true, new UTF8Encoding(false));
+        var pending = new List<QuarantinedLine>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var entry))
+            while (pending.Count < 10_000 && reader.TryRead(out var entry))
             {
-                await file.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"# {entry.At:O} {entry.Source} line {entry.Line}: {entry.Reason}: {entry.Message}")).ConfigureAwait(false);
-                await file.WriteLineAsync(entry.Text).ConfigureAwait(false);
+                pending.Add(entry);
             }
 
-            await file.FlushAsync().ConfigureAwait(false);
+            try
+            {
+                if (File.Exists(path) && new FileInfo(path).Length >= MaxFileBytes)
+                {
+                    Rotate(path);
+                }
+
+                await using var file = new StreamWriter(path, append: true, new UTF8Encoding(false));
+                foreach (var entry in pending)
+                {
+                    await file.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"# {entry.At:O} {entry.Source} line {entry.Line}: {entry.Reason}: {entry.Message}")).ConfigureAwait(false);
+                    await file.WriteLineAsync(entry.Text).ConfigureAwait(false);
+                }
+
+                await file.FlushAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A full or failing disk: these lines are counted (and still in the API's recent list), intake goes on.
+                Interlocked.Add(ref _notPersisted, pending.Count);
+                Volatile.Write(ref _lastWriteError, ex.Message);
+            }
+
+            pending.Clear();
         }
+    }
+
+    /// <summary>The last reason a line could not be written to the file, if any.</summary>
+    public string? LastWriteError => Volatile.Read(ref _lastWriteError);
+
+    private static void Rotate(string path)
+    {
+        File.Delete($"{path}.{RotatedFiles}");
+        for (var i = RotatedFiles - 1; i >= 1; i--)
+        {
+            if (File.Exists($"{path}.{i}"))
+            {
+                File.Move($"{path}.{i}", $"{path}.{i + 1}");
+            }
+        }
+
+        File.Move(path, path + ".1");
     }
 }

@@ -75,6 +75,9 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
 
     public IngestBatch Build(ReadOnlySpan<byte> batchId) => _batch.Build(batchId);
 
+    /// <inheritdoc cref="IngestBatch.CreateRecords"/>
+    public IReadOnlyList<IngestBatch> BuildRecords(ReadOnlySpan<byte> batchId, int maxRecordBytes) => _batch.BuildRecords(batchId, maxRecordBytes);
+
     public void OnPoint(in LineProtocolPoint point)
     {
         if (ForbiddenSite is not null)

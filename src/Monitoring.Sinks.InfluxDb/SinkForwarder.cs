@@ -48,6 +48,7 @@ public sealed partial class SinkForwarder : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly string _rejectedDirectory;
     private readonly Lock _lock = new();
+    private readonly SupervisedLoop _supervision;
     private CancellationTokenSource? _stopping;
     private Task _loop = Task.CompletedTask;
     private long _oldestPendingMs = -1;
@@ -76,8 +77,15 @@ public sealed partial class SinkForwarder : IAsyncDisposable
         _logger = logger ?? NullLogger<SinkForwarder>.Instance;
         _time = time ?? TimeProvider.System;
         _rejectedDirectory = Path.Combine(options.SpoolDirectory, "rejected");
+        _supervision = new SupervisedLoop("influxdb sink", _logger, _time, () => _spool.Statistics.Records > 0);
         metrics?.ObserveLag(() => Lag);
     }
+
+    /// <summary>The forwarding loop's state (restarted after a failure outside a write, e.g. the spool's disk).</summary>
+    public LoopStatus Loop => _supervision.Status;
+
+    /// <summary>Completes, with the reason, when the loop gave up: the process must stop (non-zero exit).</summary>
+    public Task<string> Dead => _supervision.Dead;
 
     public SinkStatus Status
     {
@@ -116,7 +124,8 @@ public sealed partial class SinkForwarder : IAsyncDisposable
             }
 
             _stopping = new CancellationTokenSource();
-            _loop = Task.Run(() => RunAsync(_stopping.Token));
+            var token = _stopping.Token;
+            _loop = Task.Run(() => _supervision.RunAsync(() => RunAsync(token)));
         }
     }
 
@@ -153,6 +162,7 @@ public sealed partial class SinkForwarder : IAsyncDisposable
             var records = _spool.Peek(MaxRecordsPerPeek, MaxBytesPerPeek);
             if (records.Count == 0)
             {
+                _supervision.Progress();
                 Interlocked.Exchange(ref _oldestPendingMs, -1);
                 if (!await DelayAsync(IdlePoll, cancellationToken).ConfigureAwait(false))
                 {
@@ -207,6 +217,7 @@ public sealed partial class SinkForwarder : IAsyncDisposable
 
             _spool.Acknowledge(last);
             backoff = _options.MinBackoff;
+            _supervision.Progress();
         }
     }
 

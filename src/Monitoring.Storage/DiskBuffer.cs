@@ -14,6 +14,7 @@ public sealed class DiskBuffer : IAsyncDisposable
 {
     private const string SegmentExtension = ".seg";
     private const string CursorFile = "cursor";
+    private const string InstanceFile = "instance";
 
     private readonly DiskBufferOptions _options;
     private readonly TimeProvider _time;
@@ -38,6 +39,12 @@ public sealed class DiskBuffer : IAsyncDisposable
 
     /// <summary>The largest payload one record holds.</summary>
     public const int MaxPayloadLength = BufferRecordFormat.MaxPayloadLength;
+
+    /// <summary>
+    /// A random id given to the buffer when it is created (kept in its <c>instance</c> file): sequence numbers are unique
+    /// only within one instance, so a wiped or recreated buffer, whose sequences start again at 1, has another.
+    /// </summary>
+    public string InstanceId { get; private set; } = "";
 
     private DiskBuffer(DiskBufferOptions options, TimeProvider time)
     {
@@ -259,6 +266,7 @@ public sealed class DiskBuffer : IAsyncDisposable
     private BufferRecoveryReport Recover()
     {
         var problems = new List<string>();
+        InstanceId = ReadOrCreateInstance(problems);
         _acknowledged = ReadCursor(problems);
         long records = 0, discardedRecords = 0, discardedBytes = 0;
         foreach (var path in Directory.EnumerateFiles(_options.Directory, "*" + SegmentExtension).Order(StringComparer.Ordinal))
@@ -658,6 +666,25 @@ public sealed class DiskBuffer : IAsyncDisposable
         }
 
         _waiting.Clear();
+    }
+
+    private string ReadOrCreateInstance(List<string> problems)
+    {
+        var path = Path.Combine(_options.Directory, InstanceFile);
+        if (File.Exists(path))
+        {
+            var text = File.ReadAllText(path).Trim();
+            if (text.Length == 16 && text.All(char.IsAsciiHexDigitLower))
+            {
+                return text;
+            }
+
+            problems.Add($"{InstanceFile}: unreadable ('{text}'); the buffer gets a new instance id");
+        }
+
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        ReplaceFile(path, System.Text.Encoding.ASCII.GetBytes(id + "\n"));
+        return id;
     }
 
     private long ReadCursor(List<string> problems)

@@ -94,7 +94,7 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
 
         var payload = Encoding.UTF8.GetString(message.Payload);
         Assert.Equal(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, message.QualityOfServiceLevel);
-        Assert.Matches(@"^gw-01:\d+-\d+$", Encoding.UTF8.GetString(Assert.Single(message.UserProperties!, p => p.Name == "batch-id").ValueBuffer.Span));
+        Assert.Matches(@"^gw-01@[0-9a-f]{16}:\d+-\d+$", Encoding.UTF8.GetString(Assert.Single(message.UserProperties!, p => p.Name == "batch-id").ValueBuffer.Span));
         Assert.Matches($@"(^|\n)meter,site={site},meter=water-main (volume_m3=4321\.5|flow_m3h=3\.25) \d{{19}}\n", payload);
     }
 
@@ -152,7 +152,8 @@ public sealed class AgentTests(ModbusPeerFixture peer, VictoriaMetricsFixture vi
 
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"meter,site=s,meter=m energy_import_kwh={i} {i}"), lines);
         Assert.Equal(10, batchIds.Count);
-        Assert.Equal("gw:1-100", batchIds[0]);
+        Assert.Equal($"gw@{buffer.InstanceId}:1-100", batchIds[0]);
+        Assert.Matches("^[0-9a-f]{16}$", buffer.InstanceId);
         Assert.True(forwarder.Statistics.Failures > 0);
         Assert.True(forwarder.Statistics.UplinkUp);
     }

@@ -48,7 +48,8 @@ public sealed class Forwarder(DiskBuffer buffer, IUplink uplink, string agent, U
                 continue;
             }
 
-            var batchId = $"{agent}:{records[0].Sequence}-{records[^1].Sequence}";
+            // The buffer's instance tells a reinstalled agent (sequences from 1 again) from the one before it.
+            var batchId = $"{agent}@{buffer.InstanceId}:{records[0].Sequence}-{records[^1].Sequence}";
             try
             {
                 await uplink.SendAsync(Concatenate(records), batchId, cancellationToken).ConfigureAwait(false);

@@ -99,6 +99,12 @@ internal static class ServeCommand
             }
         }
 
+        if (host.Fatal is { } reason)
+        {
+            await error.WriteLineAsync($"serve: stopped because {reason}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+
         return ExitCodes.Ok;
     }
 }

@@ -119,7 +119,7 @@ internal sealed partial class EmbeddedBroker(
         {
             // A topic names one site: the lines must belong to it.
             outcome = await processor.ProcessAsync(reader, httpOptions.Value.MaxBodyBytes, LineProtocolPrecision.Nanoseconds, [site],
-                $"mqtt '{entry.Name}' topic {topic}", batchId, e.CancellationToken).ConfigureAwait(false);
+                $"mqtt '{entry.Name}' topic {topic}", WriteEndpoints.WriterOf(entry), batchId, e.CancellationToken).ConfigureAwait(false);
         }
         finally
         {

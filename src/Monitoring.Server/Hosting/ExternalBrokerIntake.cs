@@ -113,7 +113,7 @@ internal sealed partial class ExternalBrokerIntake(
             try
             {
                 outcome = await processor.ProcessAsync(reader, httpOptions.Value.MaxBodyBytes, LineProtocolPrecision.Nanoseconds, [site],
-                    $"mqtt topic {topic}", batchId, stoppingToken).ConfigureAwait(false);
+                    $"mqtt topic {topic}", "site:" + site, batchId, stoppingToken).ConfigureAwait(false);
             }
             finally
             {

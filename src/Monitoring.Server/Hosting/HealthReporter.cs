@@ -1,4 +1,5 @@
 using Monitoring.Ingestion;
+using Monitoring.Storage;
 using Monitoring.Sinks.InfluxDb;
 
 namespace Monitoring.Server.Hosting;
@@ -9,26 +10,41 @@ internal sealed record DependencyHealth(string Status, string Detail, IReadOnlyD
 /// <summary><c>/health</c>: live (the process answers) and ready (it can take and keep writes), with each dependency's state.</summary>
 internal sealed record HealthReport(string Status, bool Live, bool Ready, IReadOnlyDictionary<string, DependencyHealth> Checks);
 
-/// <summary>Builds <see cref="HealthReport"/> from the pipeline, the broker and the sink.</summary>
-internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker broker, ExternalBrokerIntake external, MqttIntakeOptions mqtt, SinkForwarder? sink)
+/// <summary>Builds <see cref="HealthReport"/> from the pipeline, its loops, the broker and the sink.</summary>
+internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker broker, ExternalBrokerIntake external, MqttIntakeOptions mqtt, SinkForwarder? sink, TimeProvider time)
 {
+    /// <summary>A loop with work waiting and no progress for this long is stuck.</summary>
+    internal static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(30);
+
     public HealthReport Report()
     {
+        var now = time.GetUtcNow();
         var checks = new Dictionary<string, DependencyHealth>(StringComparer.Ordinal);
         var statistics = pipeline.Statistics;
         var walFull = statistics.WalBytes >= pipeline.Options.WalMaxBytes * 9 / 10;
-        checks["wal"] = new DependencyHealth(walFull ? "degraded" : "healthy",
-            walFull ? "the write-ahead log is over 90 % full: checkpoints are not keeping up" : "appending",
-            new Dictionary<string, object?>
-            {
-                ["bytes"] = statistics.WalBytes,
-                ["records"] = statistics.WalRecords,
-                ["queue"] = statistics.SubmitQueueDepth,
-                ["refused_busy"] = statistics.RefusedBusy,
-                ["refused_full"] = statistics.RefusedFull,
-            });
-        checks["aggregation"] = new DependencyHealth("healthy", "applying writes in log order", new Dictionary<string, object?>
+        var walFailure = pipeline.WalFailure;
+        var walFigures = new Dictionary<string, object?>
         {
+            ["bytes"] = statistics.WalBytes,
+            ["records"] = statistics.WalRecords,
+            ["queue"] = statistics.SubmitQueueDepth,
+            ["queue_bytes"] = statistics.QueuedBytes,
+            ["refused_busy"] = statistics.RefusedBusy,
+            ["refused_full"] = statistics.RefusedFull,
+            ["refused_failed"] = statistics.RefusedFailed,
+        };
+        AddFileSystem(walFigures, pipeline.WalDirectory);
+        checks["wal"] = walFailure is { } failure
+            ? new DependencyHealth("unhealthy", $"appends to {pipeline.WalDirectory} fail since {failure.At:O}: {failure.Reason}; writes get 503 until the file system takes them again", walFigures)
+            : new DependencyHealth(walFull ? "degraded" : "healthy",
+                walFull ? "the write-ahead log is over 90 % full: checkpoints are not keeping up" : "appending", walFigures);
+        var checkpointAge = statistics.LastCheckpoint is { } last ? now - last : TimeSpan.Zero;
+        var checkpointLimit = TimeSpan.FromTicks(Math.Max(3 * pipeline.Options.CheckpointInterval.Ticks, TimeSpan.FromMinutes(2).Ticks));
+        var stale = checkpointAge > checkpointLimit;
+        checks["aggregation"] = new DependencyHealth(stale ? "degraded" : "healthy",
+            stale ? $"the last checkpoint is {checkpointAge.TotalSeconds:0} s old (the log grows until one succeeds)" : "applying writes in log order", new Dictionary<string, object?>
+        {
+            ["checkpoint_age_seconds"] = checkpointAge.TotalSeconds,
             ["applied_position"] = statistics.AppliedLsn,
             ["checkpoint_position"] = statistics.CheckpointLsn,
             ["last_checkpoint"] = statistics.LastCheckpoint,
@@ -36,7 +52,14 @@ internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker bro
             ["queue"] = statistics.ApplyQueueDepth,
             ["readings_applied"] = statistics.ReadingsApplied,
             ["quarantined"] = pipeline.Quarantine.Total,
+            ["quarantine_not_persisted"] = pipeline.Quarantine.NotPersisted,
+            ["quarantine_write_error"] = pipeline.Quarantine.LastWriteError,
         });
+        foreach (var loop in pipeline.Loops.Concat(sink is null ? [] : [sink.Loop]))
+        {
+            checks["loop: " + loop.Name] = LoopHealth(loop, now);
+        }
+
         checks["mqtt"] = mqtt.Mode switch
         {
             "embedded" => new DependencyHealth(broker.IsRunning ? "healthy" : "unhealthy",
@@ -66,10 +89,48 @@ internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker bro
                 });
         }
 
-        // A degraded sink does not stop intake (its spool absorbs the outage); a dead broker or a full log does.
-        var ready = !walFull && checks["mqtt"].Status != "unhealthy";
+        // A degraded sink does not stop intake (its spool absorbs the outage); a dead broker, a full or failing log, or
+        // a stuck or dead loop does.
+        var ready = !walFull && walFailure is null && checks["mqtt"].Status != "unhealthy"
+            && !checks.Where(c => c.Key.StartsWith("loop: ", StringComparison.Ordinal)).Any(c => c.Value.Status == "unhealthy");
         var overall = checks.Values.Any(c => c.Status == "unhealthy") ? "unhealthy"
             : checks.Values.Any(c => c.Status == "degraded") ? "degraded" : "healthy";
         return new HealthReport(overall, Live: true, ready, checks);
+    }
+
+    private static DependencyHealth LoopHealth(LoopStatus loop, DateTimeOffset now)
+    {
+        var idle = loop.LastProgress is { } at ? now - at : TimeSpan.Zero;
+        var figures = new Dictionary<string, object?>
+        {
+            ["state"] = loop.State,
+            ["last_progress"] = loop.LastProgress,
+            ["busy"] = loop.Busy,
+            ["restarts"] = loop.Restarts,
+            ["last_error"] = loop.LastError,
+            ["last_error_at"] = loop.LastErrorAt,
+        };
+        return loop.State switch
+        {
+            "failed" => new DependencyHealth("unhealthy", $"gave up after repeated failures: {loop.LastError}; the process stops", figures),
+            "restarting" => new DependencyHealth("degraded", $"restarting after a failure: {loop.LastError}", figures),
+            _ when loop.Busy && idle > StuckAfter => new DependencyHealth("unhealthy", $"work is waiting and nothing moved for {idle.TotalSeconds:0} s", figures),
+            _ => new DependencyHealth("healthy", loop.State, figures),
+        };
+    }
+
+    /// <summary>Where a folder's file system stands (free space), so that a full disk is named on the health page.</summary>
+    private static void AddFileSystem(Dictionary<string, object?> figures, string directory)
+    {
+        try
+        {
+            var drive = new DriveInfo(Path.GetFullPath(directory));
+            figures["file_system"] = drive.RootDirectory.FullName;
+            figures["file_system_free_bytes"] = drive.AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            figures["file_system"] = $"unknown ({ex.Message})";
+        }
     }
 }

@@ -131,7 +131,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<ExternalBrokerIntake>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ExternalBrokerIntake>());
         builder.Services.AddSingleton(sp => new HealthReporter(sp.GetRequiredService<IngestPipeline>(), sp.GetRequiredService<EmbeddedBroker>(), sp.GetRequiredService<ExternalBrokerIntake>(),
-            sp.GetRequiredService<IOptions<MqttIntakeOptions>>().Value, sp.GetService<SinkForwarder>()));
+            sp.GetRequiredService<IOptions<MqttIntakeOptions>>().Value, sp.GetService<SinkForwarder>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("monitoring"))
             .WithMetrics(metrics => metrics
@@ -164,8 +164,31 @@ internal sealed partial class ServerHost : IAsyncDisposable
             throw;
         }
 
-        return new ServerHost(app, pipeline, forwarder, spool, quarantine, sinkMetrics);
+        var host = new ServerHost(app, pipeline, forwarder, spool, quarantine, sinkMetrics);
+        host.StopWhenALoopGivesUp();
+        return host;
     }
+
+    /// <summary>Why the server stopped by itself (a loop gave up), or null: <c>serve</c> then exits non-zero.</summary>
+    public string? Fatal { get; private set; }
+
+    /// <summary>A loop that cannot make progress stops the process, so that its supervisor (systemd, compose) restarts it.</summary>
+    private void StopWhenALoopGivesUp()
+    {
+        var never = new TaskCompletionSource<string>().Task;
+        _ = Task.WhenAny(_pipeline.Dead, _forwarder?.Dead ?? never).Unwrap().ContinueWith(
+            dead =>
+            {
+                Fatal = dead.Result;
+                var logger = _app.Services.GetRequiredService<ILogger<ServerHost>>();
+                LogFatal(logger, Fatal);
+                _app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+            },
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Stopping: {Reason}")]
+    private static partial void LogFatal(ILogger logger, string reason);
 
     /// <summary>Stops intake, checkpoints, then stops the sink: everything acknowledged is either in InfluxDB or in the spool.</summary>
     public async ValueTask DisposeAsync()

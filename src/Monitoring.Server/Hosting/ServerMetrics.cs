@@ -34,7 +34,16 @@ internal sealed class ServerMetrics : IDisposable
         {
             new Measurement<long>(pipeline.Statistics.RefusedBusy, new KeyValuePair<string, object?>("cause", "busy")),
             new Measurement<long>(pipeline.Statistics.RefusedFull, new KeyValuePair<string, object?>("cause", "wal_full")),
-        }, "{batch}", "Writes refused for backpressure (503).");
+            new Measurement<long>(pipeline.Statistics.RefusedFailed, new KeyValuePair<string, object?>("cause", "wal_error")),
+        }, "{batch}", "Writes refused (503): backpressure, a full log, or a log that cannot be written.");
+        _meter.CreateObservableGauge("monitoring.queue.bytes", () => pipeline.Statistics.QueuedBytes, "By", "Bytes of writes waiting for the log or the aggregation.");
+        _meter.CreateObservableCounter("monitoring.loop.restarts", () => pipeline.Loops.Select(l => new Measurement<long>(l.Restarts, new KeyValuePair<string, object?>("loop", l.Name))),
+            "{restart}", "Restarts of the pipeline's background loops after a failure (logged with its cause).");
+        _meter.CreateObservableGauge("monitoring.loop.progress_age", () => pipeline.Loops.Select(l => new Measurement<double>(
+            l.LastProgress is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : double.NaN, new KeyValuePair<string, object?>("loop", l.Name))),
+            "s", "Time since each background loop last made progress.");
+        _meter.CreateObservableGauge("monitoring.checkpoint.age", () => pipeline.Statistics.LastCheckpoint is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : double.NaN,
+            "s", "Time since the last checkpoint.");
         _meter.CreateObservableCounter("monitoring.aggregation.failures", () => pipeline.Statistics.LoopFailures, "{failure}", "Failures of the aggregation loop (flush, checkpoint, a batch): logged with their cause.");
         _meter.CreateObservableGauge("monitoring.wal.bytes", () => pipeline.Statistics.WalBytes, "By", "Size of the write-ahead log.");
         _meter.CreateObservableGauge("monitoring.wal.records", () => pipeline.Statistics.WalRecords, "{record}", "Writes in the log not yet covered by a checkpoint.");

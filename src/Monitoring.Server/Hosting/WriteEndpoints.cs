@@ -21,6 +21,9 @@ internal static class WriteEndpoints
 {
     private const string BatchIdHeader = "X-Batch-Id";
 
+    /// <summary>A writer's identity for batch-id deduplication: its token, whichever transport it uses.</summary>
+    internal static string WriterOf(TokenEntry entry) => "token:" + entry.Name;
+
     public static void Map(WebApplication app)
     {
         app.MapPost("/api/v2/write", (HttpContext context, WriteProcessor processor, TokenStore tokens, IOptions<HttpIntakeOptions> options) =>
@@ -84,7 +87,7 @@ internal static class WriteEndpoints
                 var reader = PipeReader.Create(gzip, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
                 try
                 {
-                    outcome = await processor.ProcessAsync(reader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", batchId, context.RequestAborted).ConfigureAwait(false);
+                    outcome = await processor.ProcessAsync(reader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", WriterOf(entry), batchId, context.RequestAborted).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -93,7 +96,7 @@ internal static class WriteEndpoints
             }
             else
             {
-                outcome = await processor.ProcessAsync(request.BodyReader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", batchId, context.RequestAborted).ConfigureAwait(false);
+                outcome = await processor.ProcessAsync(request.BodyReader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", WriterOf(entry), batchId, context.RequestAborted).ConfigureAwait(false);
             }
         }
         catch (InvalidDataException ex)

@@ -20,6 +20,7 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
         LineProtocolPrecision precision,
         IReadOnlyCollection<string>? siteScope,
         string source,
+        string writer,
         ReadOnlyMemory<byte> batchId,
         CancellationToken cancellationToken)
     {
@@ -52,13 +53,16 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
 
         if (validator.HasData)
         {
-            var outcome = await pipeline.SubmitAsync(validator.Build(batchId.Span), cancellationToken).ConfigureAwait(false);
-            if (outcome is SubmitOutcome.Busy or SubmitOutcome.Full or SubmitOutcome.Stopping)
+            // Keyed by the writer: two agents of the same name at two sites never share batch ids.
+            var records = validator.BuildRecords(BatchIdWindow.Key(writer, batchId.Span), IngestPipeline.MaxRecordBytes);
+            var outcome = await pipeline.SubmitAsync(records, cancellationToken).ConfigureAwait(false);
+            if (outcome is SubmitOutcome.Busy or SubmitOutcome.Full or SubmitOutcome.Failed or SubmitOutcome.Stopping)
             {
                 return new WriteOutcome(WriteStatus.Unavailable, outcome switch
                 {
                     SubmitOutcome.Busy => "too many writes waiting for the write-ahead log: retry shortly",
                     SubmitOutcome.Full => "the write-ahead log is full: retry later",
+                    SubmitOutcome.Failed => $"the write-ahead log cannot be written ({pipeline.WalFailure?.Reason ?? "I/O error"}): nothing was stored, retry later",
                     _ => "the server is stopping: retry",
                 });
             }

@@ -239,7 +239,7 @@ internal sealed class KpiSeriesWriter(IngestPipeline pipeline, bool enabled)
         {
             var chunk = lines.Skip(first).Take(ChunkLines);
             var body = Encoding.UTF8.GetBytes(string.Join('\n', chunk) + "\n");
-            var batchId = Encoding.UTF8.GetBytes("kpi:" + kind + ":" + Convert.ToHexStringLower(SHA256.HashData(body))[..24]);
+            var batchId = BatchIdWindow.Key("jobs", Encoding.UTF8.GetBytes("kpi:" + kind + ":" + Convert.ToHexStringLower(SHA256.HashData(body))[..24]));
             var outcome = await pipeline.SubmitAsync(IngestBatch.Create(batchId, [], body), cancellationToken).ConfigureAwait(false);
             if (outcome is not (SubmitOutcome.Stored or SubmitOutcome.Duplicate))
             {
