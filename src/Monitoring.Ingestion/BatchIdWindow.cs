@@ -152,9 +152,9 @@ public sealed class BatchIdWindow(int capacity = 100_000, int maxStreams = 100_0
     internal static bool TryParseRange(string key, out string stream, out long first, out long last)
     {
         (stream, first, last) = ("", 0, 0);
-        var colon = key.LastIndexOf(':');
         var separator = key.IndexOf(Separator, StringComparison.Ordinal);
-        if (colon <= separator + 1 || key.IndexOf('@', separator + 1) is var at && (at < 0 || at > colon))
+        var colon = key.LastIndexOf(':');
+        if (separator < 0 || colon <= separator + 1 || key.IndexOf('@', separator + 1) is var at && (at < 0 || at > colon))
         {
             return false;
         }
@@ -162,14 +162,14 @@ public sealed class BatchIdWindow(int capacity = 100_000, int maxStreams = 100_0
         var range = key.AsSpan(colon + 1);
         var dash = range.IndexOf('-');
         if (dash <= 0
-            || !long.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out first)
-            || !long.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out last)
-            || last < first)
+            || !long.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var from)
+            || !long.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var to)
+            || to < from)
         {
             return false;
         }
 
-        stream = key[..colon];
+        (stream, first, last) = (key[..colon], from, to);
         return true;
     }
 

@@ -20,7 +20,7 @@ public sealed class InfluxOutageTests(Xunit.Abstractions.ITestOutputHelper log) 
     private const int LinesPerBatch = 60;
     private static readonly string[] Meters = ["compressors", "chillers"];
     private readonly string _work = Directory.CreateTempSubdirectory("monitoring-outage-").FullName;
-    private readonly int _influxPort = ServerCrashTests.FreePort();
+    private readonly int _influxPort = ServeProcess.FreePort();
     private Process? _influxd;
 
     public Task InitializeAsync() => StartInfluxAsync();
@@ -148,7 +148,7 @@ public sealed class InfluxOutageTests(Xunit.Abstractions.ITestOutputHelper log) 
         {
             File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $"""
                 reporting-disabled = true
-                bind-address = "127.0.0.1:{ServerCrashTests.FreePort()}"
+                bind-address = "127.0.0.1:{ServeProcess.FreePort()}"
                 [meta]
                   dir = "{_work}/meta"
                 [data]

@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
-using Monitoring.Server.Cli;
 using Monitoring.Testing;
 
 namespace Monitoring.Server.Tests;
@@ -19,19 +16,13 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
     private const int Batches = 120;
     private const int LinesPerBatch = 60;
     private readonly string _data = RunningServer.NewDataDirectory();
-    private readonly List<Process> _servers = [];
+    private readonly List<ServeProcess> _servers = [];
 
     public void Dispose()
     {
         foreach (var server in _servers)
         {
-            if (!server.HasExited)
-            {
-                server.Kill(entireProcessTree: true);
-                server.WaitForExit();
-            }
-
-            server.Dispose();
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
         Directory.Delete(_data, recursive: true);
@@ -43,7 +34,7 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
         var database = InfluxDb1Fixture.UniqueDatabaseName("crash");
         await influx.Client.CreateDatabaseAsync(database, CancellationToken.None);
         var tokens = RunningServer.CreateTokens(_data);
-        var port = FreePort();
+        var port = ServeProcess.FreePort();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(20) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Token", tokens["telegraf"]);
 
@@ -54,8 +45,7 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
         string Batch(string meter, int b) => string.Concat(Enumerable.Range(b * LinesPerBatch, LinesPerBatch).Select(minute => string.Create(CultureInfo.InvariantCulture,
             $"meter,site=casa-aero,meter={meter} energy_import_kwh={100_000 + (5 * minute)},power_kw={minute} {start.AddMinutes(minute).ToUnixTimeSeconds()}\n")));
 
-        StartServer(port, database);
-        await WaitReadyAsync(http);
+        await StartServerAsync(port, database);
         var progress = new int[meters.Length];
         var refusals = new int[meters.Length];
         var writers = meters.Select((meter, w) => Task.Run(async () =>
@@ -78,12 +68,9 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
             await Task.Delay(5);
         }
 
-        var victim = _servers[^1];
-        victim.Kill(entireProcessTree: true);
-        await victim.WaitForExitAsync();
+        await _servers[^1].KillAsync();
         log.WriteLine($"killed at batches {progress[0]} and {progress[1]}");
-        StartServer(port, database);
-        await WaitReadyAsync(http);
+        await StartServerAsync(port, database);
         await Task.WhenAll(writers);
         log.WriteLine($"writes refused while the server was down: {refusals[0]} and {refusals[1]}");
         Assert.True(refusals.Sum() > 0, "the kill should have refused some writes");
@@ -130,61 +117,16 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
         }
     }
 
-    private void StartServer(int port, string database)
+    private async Task StartServerAsync(int port, string database) => _servers.Add(await ServeProcess.StartAsync(_data, log, new Dictionary<string, string>
     {
-        var executable = Path.Combine(AppContext.BaseDirectory, "monitoring.dll");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { executable, "serve", "--registry", MonitoringCommand.BundledRegistry, "--urls", $"http://127.0.0.1:{port}",
-                     "--data", _data, "--tokens", Path.Combine(_data, "tokens.json") })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["MONITORING_Mqtt__Mode"] = "off";
-        info.Environment["MONITORING_Influx__Kind"] = "v1";
-        info.Environment["MONITORING_Influx__Url"] = influx.BaseAddress.ToString();
-        info.Environment["MONITORING_Influx__Database"] = database;
-        info.Environment["MONITORING_Influx__WriteRawReadings"] = "true";
-        info.Environment["MONITORING_Ingestion__CheckpointInterval"] = "00:00:02";
-        info.Environment["MONITORING_Ingestion__FlushInterval"] = "00:00:00.2";
-        info.Environment["MONITORING_Ingestion__TickInterval"] = "00:00:00.2";
-        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start monitoring serve");
-        _servers.Add(process);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { log.WriteLine($"[serve {process.Id}] {e.Data}"); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.WriteLine($"[serve {process.Id} err] {e.Data}"); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-    }
-
-    private async Task WaitReadyAsync(HttpClient http)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(_servers[^1].HasExited, "monitoring serve exited at start");
-            try
-            {
-                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("monitoring serve did not become ready within 60 s");
-    }
+        ["MONITORING_Influx__Kind"] = "v1",
+        ["MONITORING_Influx__Url"] = influx.BaseAddress.ToString(),
+        ["MONITORING_Influx__Database"] = database,
+        ["MONITORING_Influx__WriteRawReadings"] = "true",
+        ["MONITORING_Ingestion__CheckpointInterval"] = "00:00:02",
+        ["MONITORING_Ingestion__FlushInterval"] = "00:00:00.2",
+        ["MONITORING_Ingestion__TickInterval"] = "00:00:00.2",
+    }, port));
 
     private async Task<long> WaitForCountAsync(string database, string query, long expected)
     {
@@ -203,12 +145,5 @@ public sealed class ServerCrashTests(InfluxDb1Fixture influx, Xunit.Abstractions
         }
 
         return count;
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

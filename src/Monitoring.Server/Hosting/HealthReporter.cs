@@ -32,6 +32,8 @@ internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker bro
             ["refused_busy"] = statistics.RefusedBusy,
             ["refused_full"] = statistics.RefusedFull,
             ["refused_failed"] = statistics.RefusedFailed,
+            ["batches_stored"] = statistics.BatchesStored,
+            ["batches_duplicate"] = statistics.BatchesDuplicate,
         };
         AddFileSystem(walFigures, pipeline.WalDirectory);
         checks["wal"] = walFailure is { } failure
@@ -51,6 +53,8 @@ internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker bro
             ["watermark"] = statistics.Watermark,
             ["queue"] = statistics.ApplyQueueDepth,
             ["readings_applied"] = statistics.ReadingsApplied,
+            ["readings_duplicate"] = statistics.ReadingsDuplicate,
+            ["passthrough_lines"] = statistics.PassthroughLines,
             ["quarantined"] = pipeline.Quarantine.Total,
             ["quarantine_not_persisted"] = pipeline.Quarantine.NotPersisted,
             ["quarantine_write_error"] = pipeline.Quarantine.LastWriteError,
@@ -119,18 +123,48 @@ internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker bro
         };
     }
 
-    /// <summary>Where a folder's file system stands (free space), so that a full disk is named on the health page.</summary>
+    /// <summary>Where a folder's file system stands (its mount point and free space), so that a full disk is named on the health page.</summary>
     private static void AddFileSystem(Dictionary<string, object?> figures, string directory)
     {
         try
         {
-            var drive = new DriveInfo(Path.GetFullPath(directory));
-            figures["file_system"] = drive.RootDirectory.FullName;
+            var mount = MountPointOf(Path.GetFullPath(directory));
+            var drive = new DriveInfo(mount);
+            figures["file_system"] = mount;
             figures["file_system_free_bytes"] = drive.AvailableFreeSpace;
         }
         catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
         {
             figures["file_system"] = $"unknown ({ex.Message})";
         }
+    }
+
+    /// <summary>The mount point holding <paramref name="path"/>: the longest one of <c>/proc/mounts</c> it lies under (Linux), else its root.</summary>
+    internal static string MountPointOf(string path)
+    {
+        const string Mounts = "/proc/mounts";
+        if (!File.Exists(Mounts))
+        {
+            return Path.GetPathRoot(path) ?? path;
+        }
+
+        var best = "/";
+        foreach (var line in File.ReadLines(Mounts))
+        {
+            // device mount-point type options...; spaces in a mount point are written as \040.
+            var fields = line.Split(' ');
+            if (fields.Length < 2)
+            {
+                continue;
+            }
+
+            var mount = fields[1].Replace("\\040", " ", StringComparison.Ordinal);
+            if (mount.Length > best.Length && (path == mount || path.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal)))
+            {
+                best = mount;
+            }
+        }
+
+        return best;
     }
 }

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Monitoring.Server.Security;
+using Xunit.Abstractions;
+
+namespace Monitoring.Server.Tests;
+
+/// <summary>
+/// "Acknowledged means durable", against the real <c>monitoring serve</c> process: writers that are too big, that
+/// share an agent name, that restart their sequences, and a file system that fills up. Each test counts the readings
+/// applied, the duplicates and the refusals exactly, from the server's own figures (<c>/health</c>).
+/// </summary>
+public sealed class ServerFaultTests(ITestOutputHelper log) : IDisposable
+{
+    private static readonly DateTimeOffset Start = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-2);
+    private readonly string _data = RunningServer.NewDataDirectory();
+    private readonly List<string> _mounts = [];
+
+    public void Dispose()
+    {
+        foreach (var mount in _mounts)
+        {
+            Run("umount", "-l", mount);
+        }
+
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_body_just_under_the_http_limit_of_the_longest_lines_is_stored_whole_and_the_next_write_goes_in_at_once()
+    {
+        var tokens = RunningServer.CreateTokens(_data);
+        await using var serve = await ServeProcess.StartAsync(_data, log);
+
+        // edge_status lines of 64 KiB (the longest line the parser takes) up to just under the 25 MB body limit: more
+        // than any log record holds, as the probe that once stopped the log writer.
+        var body = new StringBuilder();
+        var note = new string('x', (64 * 1024) - 200);
+        var lines = 0;
+        while (body.Length + (64 * 1024) < 25_000_000)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"edge_status,site=casa-aero,agent=gw-big buffer_records={lines}i,note=\"{note}\" {Start.AddSeconds(lines).ToUnixTimeSeconds()}\n");
+            lines++;
+        }
+
+        var big = await serve.WriteAsync(tokens["agent-casa"], body.ToString(), "gw-big@00000000000000aa:1-1");
+        Assert.Equal(HttpStatusCode.NoContent, big.Status);
+
+        var clock = Stopwatch.StartNew();
+        var next = await serve.WriteAsync(tokens["agent-casa"], Reading("compressors", 0, 1000));
+        Assert.Equal(HttpStatusCode.NoContent, next.Status);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the next write took {clock.Elapsed}");
+
+        // The same big batch again is a duplicate; every line of the first one reached the pipeline, once.
+        Assert.Equal(HttpStatusCode.NoContent, (await serve.WriteAsync(tokens["agent-casa"], body.ToString(), "gw-big@00000000000000aa:1-1")).Status);
+        await WaitForAsync(serve, "aggregation", "passthrough_lines", lines);
+        await WaitForAsync(serve, "aggregation", "readings_applied", 1);
+        Assert.Equal(1, await serve.FigureAsync("wal", "batches_duplicate"));
+        Assert.Equal("healthy", (await serve.HealthAsync()).GetProperty("status").GetString());
+        log.WriteLine($"{lines} lines, {body.Length} bytes in one write");
+    }
+
+    [Fact]
+    public async Task Agents_of_the_same_name_at_two_sites_and_an_agent_whose_sequences_restart_lose_nothing()
+    {
+        var tokens = RunningServer.CreateTokens(_data);
+        var tanger = TokenStore.Create(Path.Combine(_data, "tokens.json"), "agent-tanger", TokenRole.Writer, ["tanger-mach"], TimeProvider.System);
+        var serve = await ServeProcess.StartAsync(_data, log);
+        const string Casa = "casa-aero", Tangier = "tanger-mach";
+        async Task SendAsync(string site, string batchId, int first, int count)
+        {
+            var (token, meter) = site == Casa ? (tokens["agent-casa"], "compressors") : (tanger, "cnc-centres");
+            var lines = string.Concat(Enumerable.Range(first, count).Select(minute => Reading(meter, minute, 1000 + minute, site)));
+            var answer = await serve.WriteAsync(token, lines, batchId);
+            Assert.True(answer.Status == HttpStatusCode.NoContent, $"{site} {batchId}: {answer.Status} {answer.Body}");
+        }
+
+        // Both gateways are 'gw-01' (as every example in docs/edge.md): old-style batch ids, then ids with their instance.
+        await SendAsync(Casa, "gw-01:1-2", 0, 2);
+        await SendAsync(Tangier, "gw-01:1-2", 0, 2);
+        await SendAsync(Casa, "gw-01@1111111111111111:3-4", 2, 2);
+        await SendAsync(Tangier, "gw-01@1111111111111111:3-4", 2, 2);
+        await SendAsync(Tangier, "gw-01@1111111111111111:5-5", 4, 1);
+
+        // The Casablanca gateway is reinstalled: a new buffer, a new instance, sequences from 1 again.
+        await SendAsync(Casa, "gw-01@2222222222222222:1-2", 4, 2);
+
+        // Retries: the same batch, and a range at or below the stream's high-water mark, are duplicates.
+        await SendAsync(Tangier, "gw-01:1-2", 0, 2);
+        await SendAsync(Casa, "gw-01@1111111111111111:3-4", 2, 2);
+        await SendAsync(Casa, "gw-01@1111111111111111:1-2", 0, 2);
+
+        await WaitForAsync(serve, "aggregation", "readings_applied", 11);
+        Assert.Equal(3, await serve.FigureAsync("wal", "batches_duplicate"));
+        Assert.Equal(6, await serve.FigureAsync("wal", "batches_stored"));
+
+        // The same holds after a restart: the high-water marks and batch ids are in the checkpoint and the log.
+        await serve.DisposeAsync(); // SIGKILL
+        serve = await ServeProcess.StartAsync(_data, log);
+        try
+        {
+            var replayed = await serve.FigureAsync("aggregation", "readings_applied");
+            await SendAsync(Casa, "gw-01@1111111111111111:3-4", 2, 2);
+            await SendAsync(Casa, "gw-01@2222222222222222:1-2", 4, 2);
+            await SendAsync(Tangier, "gw-01@1111111111111111:4-5", 3, 2);
+            Assert.Equal(3, await serve.FigureAsync("wal", "batches_duplicate"));
+            Assert.Equal(replayed, await serve.FigureAsync("aggregation", "readings_applied"));
+        }
+        finally
+        {
+            await serve.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_full_file_system_gives_503_and_degraded_health_then_recovers_by_itself_with_every_acknowledged_reading()
+    {
+        // The data folder on a small tmpfs of its own (CI runs as root; elsewhere run the suite with sudo).
+        var mount = Path.Combine(_data, "small");
+        Directory.CreateDirectory(mount);
+        var mounted = Run("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount);
+        Assert.True(mounted.ExitCode == 0, $"mount -t tmpfs failed (this test needs root): {mounted.Output}");
+        _mounts.Add(mount);
+        var data = Path.Combine(mount, "data");
+        Directory.CreateDirectory(data);
+        var tokens = RunningServer.CreateTokens(data);
+        await using var serve = await ServeProcess.StartAsync(data, log, new Dictionary<string, string>
+        {
+            ["MONITORING_Ingestion__WalSegmentBytes"] = (1 << 20).ToString(CultureInfo.InvariantCulture),
+            ["MONITORING_Ingestion__CheckpointInterval"] = "00:00:01",
+        });
+
+        var acknowledged = 0;
+        var minute = 0;
+        async Task<(HttpStatusCode? Status, string Body, TimeSpan? RetryAfter)> SendAsync()
+        {
+            var lines = string.Concat(Enumerable.Range(minute, 10).Select(m => Reading("compressors", m, 1000 + m)));
+            var answer = await serve.WriteAsync(tokens["agent-casa"], lines);
+            if (answer.Status == HttpStatusCode.NoContent)
+            {
+                acknowledged += 10;
+                minute += 10;
+            }
+
+            return answer;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await SendAsync()).Status);
+        }
+
+        // Fill the file system to the last byte.
+        var filler = Path.Combine(mount, "filler");
+        var filled = Run("sh", "-c", $"dd if=/dev/zero of='{filler}' bs=64k 2>&1; sync");
+        log.WriteLine(filled.Output);
+        // The log's last page may still take a few small writes; the first one that needs a new page is refused.
+        var refused = await SendAsync();
+        for (var i = 0; i < 200 && refused.Status == HttpStatusCode.NoContent; i++)
+        {
+            refused = await SendAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
+        Assert.NotNull(refused.RetryAfter);
+        Assert.Contains("No space left on device", refused.Body, StringComparison.Ordinal);
+        var health = await serve.HealthAsync();
+        Assert.False(health.GetProperty("ready").GetBoolean());
+        var wal = health.GetProperty("checks").GetProperty("wal");
+        Assert.Equal("unhealthy", wal.GetProperty("status").GetString());
+        Assert.Contains("No space left on device", wal.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(mount, wal.GetProperty("figures").GetProperty("file_system").GetString());
+
+        // Space returns: writes go in again without a restart, and the server is ready.
+        File.Delete(filler);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await SendAsync()).Status != HttpStatusCode.NoContent)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "writes still refused 30 s after the space returned");
+            await Task.Delay(200);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await SendAsync()).Status);
+        }
+
+        await WaitForAsync(serve, "aggregation", "readings_applied", acknowledged);
+        Assert.True((await serve.HealthAsync()).GetProperty("ready").GetBoolean());
+
+        // Every acknowledged reading is in the intervals (1 kWh a minute), and they survive a crash: the log and the
+        // checkpoints written around the full disk hold them.
+        var quarters = await QuartersAsync(serve, tokens["root"]);
+        // Closed quarters: those with a final reading (behind the 15-minute lateness) at or after their end.
+        Assert.Equal((minute - 16) / 15, quarters.Count);
+        Assert.All(quarters, q => Assert.Equal(15, q.Kwh, 9));
+        await serve.KillAsync();
+        await using var again = await ServeProcess.StartAsync(data, log);
+        Assert.Equal(quarters, await QuartersAsync(again, tokens["root"]));
+    }
+
+    /// <summary>The compressors' closed quarter hours (start, kWh) from the API.</summary>
+    private static async Task<List<(string Start, double Kwh)>> QuartersAsync(ServeProcess serve, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get,
+            $"/api/v1/sites/casa-aero/meters/compressors/intervals?field=energy_import_kwh&resolution=15m&from={Start:yyyy-MM-ddTHH:mm:ssZ}&to={Start.AddDays(1):yyyy-MM-ddTHH:mm:ssZ}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var response = await serve.Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. json.RootElement.GetProperty("intervals").EnumerateArray().Select(i => (i.GetProperty("start").GetString()!, i.GetProperty("consumption").GetDouble()))];
+    }
+
+    /// <summary>One counter reading a minute after <see cref="Start"/>.</summary>
+    private static string Reading(string meter, int minute, double kwh, string site = "casa-aero") => string.Create(CultureInfo.InvariantCulture,
+        $"meter,site={site},meter={meter} energy_import_kwh={kwh} {Start.AddMinutes(minute).ToUnixTimeSeconds()}\n");
+
+    private static async Task WaitForAsync(ServeProcess serve, string check, string figure, long expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long value;
+        while ((value = await serve.FigureAsync(check, figure)) < expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(expected, value);
+    }
+
+    private static (int ExitCode, string Output) Run(string file, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}
