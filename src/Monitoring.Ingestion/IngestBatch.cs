@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -231,6 +232,19 @@ internal sealed class IngestBatchBuilder : IDisposable
 
     public IngestBatch Build(ReadOnlySpan<byte> batchId) =>
         IngestBatch.Create(batchId, _points.AsSpan(0, _pointCount), _passthrough.AsSpan(0, _passthroughLength));
+
+    /// <summary>
+    /// A digest (XXH128, hex) of what the write holds: its readings as resolved (series, time, value) and its
+    /// pass-through lines. The same readings sent again, whatever the precision or formatting of the body, give the
+    /// same digest: the batch id of a write sent without one.
+    /// </summary>
+    public string ContentDigest()
+    {
+        var hash = new XxHash128();
+        hash.Append(MemoryMarshal.AsBytes(_points.AsSpan(0, _pointCount)));
+        hash.Append(_passthrough.AsSpan(0, _passthroughLength));
+        return Convert.ToHexStringLower(hash.GetCurrentHash());
+    }
 
     /// <inheritdoc cref="IngestBatch.CreateRecords"/>
     public IReadOnlyList<IngestBatch> BuildRecords(ReadOnlySpan<byte> batchId, int maxRecordBytes) =>

@@ -78,6 +78,9 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
     /// <inheritdoc cref="IngestBatch.CreateRecords"/>
     public IReadOnlyList<IngestBatch> BuildRecords(ReadOnlySpan<byte> batchId, int maxRecordBytes) => _batch.BuildRecords(batchId, maxRecordBytes);
 
+    /// <inheritdoc cref="IngestBatchBuilder.ContentDigest"/>
+    public string ContentDigest() => _batch.ContentDigest();
+
     public void OnPoint(in LineProtocolPoint point)
     {
         if (ForbiddenSite is not null)

@@ -201,16 +201,63 @@ public sealed class ServerFaultTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(quarters, await QuartersAsync(again, tokens["root"]));
     }
 
+    [Fact]
+    public async Task Every_write_sent_twice_without_a_batch_id_gives_the_intervals_of_one_send_to_the_value_and_sample_count()
+    {
+        // Ten hours of a counter and a gauge, a reading a minute, in writes of 10 minutes: one server gets each write
+        // once, the other each write twice: at once, and again after all of them, newest first (as a client whose
+        // responses were lost and that retries much later, long past the aggregation's memory of 32 readings).
+        var onceData = RunningServer.NewDataDirectory();
+        try
+        {
+            var tokens = RunningServer.CreateTokens(_data);
+            File.Copy(Path.Combine(_data, "tokens.json"), Path.Combine(onceData, "tokens.json"));
+            await using var once = await ServeProcess.StartAsync(onceData, log);
+            await using var twice = await ServeProcess.StartAsync(_data, log);
+            var writes = Enumerable.Range(0, 60).Select(w => string.Concat(Enumerable.Range(w * 10, 10).Select(m => string.Create(CultureInfo.InvariantCulture,
+                $"meter,site=casa-aero,meter=compressors energy_import_kwh={1000 + (2.5 * m)},power_kw={100 + (m % 17)} {Start.AddMinutes(m).ToUnixTimeSeconds()}\n")))).ToList();
+            foreach (var write in writes)
+            {
+                Assert.Equal(HttpStatusCode.NoContent, (await once.WriteAsync(tokens["telegraf"], write)).Status);
+                Assert.Equal(HttpStatusCode.NoContent, (await twice.WriteAsync(tokens["telegraf"], write)).Status);
+                Assert.Equal(HttpStatusCode.NoContent, (await twice.WriteAsync(tokens["telegraf"], write)).Status);
+            }
+
+            foreach (var write in Enumerable.Reverse(writes))
+            {
+                Assert.Equal(HttpStatusCode.NoContent, (await twice.WriteAsync(tokens["telegraf"], write)).Status);
+            }
+
+            await WaitForAsync(once, "aggregation", "readings_applied", 1200);
+            await WaitForAsync(twice, "aggregation", "readings_applied", 1200);
+            Assert.Equal(120, await twice.FigureAsync("wal", "batches_duplicate"));
+            foreach (var (field, resolution) in new[] { ("energy_import_kwh", "15m"), ("power_kw", "15m"), ("power_kw", "1h"), ("energy_import_kwh", "1h") })
+            {
+                var expected = await IntervalsAsync(once, tokens["root"], field, resolution);
+                Assert.True(expected.GetArrayLength() >= 9, $"{field} {resolution}: {expected}");
+                Assert.Equal(expected.ToString(), (await IntervalsAsync(twice, tokens["root"], field, resolution)).ToString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(onceData, recursive: true);
+        }
+    }
+
     /// <summary>The compressors' closed quarter hours (start, kWh) from the API.</summary>
-    private static async Task<List<(string Start, double Kwh)>> QuartersAsync(ServeProcess serve, string token)
+    private static async Task<List<(string Start, double Kwh)>> QuartersAsync(ServeProcess serve, string token) =>
+        [.. (await IntervalsAsync(serve, token, "energy_import_kwh", "15m")).EnumerateArray().Select(i => (i.GetProperty("start").GetString()!, i.GetProperty("consumption").GetDouble()))];
+
+    /// <summary>The compressors' closed intervals of one field and resolution, as the API gives them.</summary>
+    private static async Task<System.Text.Json.JsonElement> IntervalsAsync(ServeProcess serve, string token, string field, string resolution)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get,
-            $"/api/v1/sites/casa-aero/meters/compressors/intervals?field=energy_import_kwh&resolution=15m&from={Start:yyyy-MM-ddTHH:mm:ssZ}&to={Start.AddDays(1):yyyy-MM-ddTHH:mm:ssZ}");
+            $"/api/v1/sites/casa-aero/meters/compressors/intervals?field={field}&resolution={resolution}&from={Start:yyyy-MM-ddTHH:mm:ssZ}&to={Start.AddDays(1):yyyy-MM-ddTHH:mm:ssZ}");
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         using var response = await serve.Http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return [.. json.RootElement.GetProperty("intervals").EnumerateArray().Select(i => (i.GetProperty("start").GetString()!, i.GetProperty("consumption").GetDouble()))];
+        return json.RootElement.GetProperty("intervals").Clone();
     }
 
     /// <summary>One counter reading a minute after <see cref="Start"/>.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Text;
 using Monitoring.Ingestion;
 using Monitoring.LineProtocol;
 
@@ -53,8 +54,11 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
 
         if (validator.HasData)
         {
-            // Keyed by the writer: two agents of the same name at two sites never share batch ids.
-            var records = validator.BuildRecords(BatchIdWindow.Key(writer, batchId.Span), IngestPipeline.MaxRecordBytes);
+            // Keyed by the writer: two agents of the same name at two sites never share batch ids. A write without a
+            // batch id is named by its content, so the same readings sent again (a client whose response was lost)
+            // are a duplicate, not a second sample.
+            var key = batchId.IsEmpty ? Encoding.UTF8.GetBytes("content:" + validator.ContentDigest()) : batchId;
+            var records = validator.BuildRecords(BatchIdWindow.Key(writer, key.Span), IngestPipeline.MaxRecordBytes);
             var outcome = await pipeline.SubmitAsync(records, cancellationToken).ConfigureAwait(false);
             if (outcome is SubmitOutcome.Busy or SubmitOutcome.Full or SubmitOutcome.Failed or SubmitOutcome.Stopping)
             {
