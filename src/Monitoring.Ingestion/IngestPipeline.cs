@@ -596,6 +596,12 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
 
         File.Move(temporary, path, overwrite: true);
+        if (_options.Fsync)
+        {
+            // The rename must be durable before the log behind it is truncated.
+            DirectorySync.Flush(_options.DataDirectory);
+        }
+
         _wal.Acknowledge(lsn);
         _quarantine.SaveHours();
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -14,20 +14,30 @@ public enum RecordPriority : byte
 public readonly record struct BufferedRecord(long Sequence, DateTimeOffset WrittenAt, RecordPriority Priority, ReadOnlyMemory<byte> Payload);
 
 /// <summary>
-/// The on-disk form of a record, little-endian: magic "MONB", payload length, sequence, unix milliseconds,
-/// priority, payload, then a CRC-32 of everything from the length on. The magic lets recovery find the next
-/// record after damage; the CRC proves a record whole.
+/// The on-disk form of a record, little-endian: magic, payload length, sequence, unix milliseconds, priority,
+/// payload, then a checksum of everything from the length on. The magic lets recovery find the next record after
+/// damage; the checksum proves a record whole.
 /// </summary>
+/// <remarks>
+/// Two formats. Segments written since the keyed format ("MON2") are named <c>{first sequence}-{seed}.seg</c> and
+/// their checksum is XXH3-64 seeded with that segment's random seed: a record hidden in a payload (a tag value of an
+/// agent's health line is written to the log as it came) cannot carry a valid checksum without the seed, so recovery
+/// never replays one after damage. Older segments (<c>{first sequence}.seg</c>, "MONB", CRC-32) are still read.
+/// </remarks>
 internal static class BufferRecordFormat
 {
-    public const uint Magic = 0x424E4F4D; // "MONB" read as little-endian
+    public const uint LegacyMagic = 0x424E4F4D; // "MONB" read as little-endian: CRC-32
+    public const uint Magic = 0x324E4F4D; // "MON2": seeded XXH3-64
     public const int HeaderLength = 4 + 4 + 8 + 8 + 1;
-    public const int TrailerLength = 4;
+    public const int LegacyTrailerLength = 4;
+    public const int TrailerLength = 8;
     public const int MaxPayloadLength = 16 * 1024 * 1024;
 
+    /// <summary>The size of a record in the current format.</summary>
     public static int Size(int payloadLength) => HeaderLength + payloadLength + TrailerLength;
 
-    public static void Write(Span<byte> destination, long sequence, long unixMilliseconds, RecordPriority priority, ReadOnlySpan<byte> payload)
+    /// <summary>Writes a record of the keyed format for a segment of <paramref name="seed"/>.</summary>
+    public static void Write(Span<byte> destination, ulong seed, long sequence, long unixMilliseconds, RecordPriority priority, ReadOnlySpan<byte> payload)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(destination[4..], payload.Length);
@@ -36,27 +46,34 @@ internal static class BufferRecordFormat
         destination[24] = (byte)priority;
         payload.CopyTo(destination[HeaderLength..]);
         var end = HeaderLength + payload.Length;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[end..], Crc32.HashToUInt32(destination[4..end]));
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[end..], XxHash3.HashToUInt64(destination[4..end], (long)seed));
     }
 
-    /// <summary>The length of the whole valid record at the start of <paramref name="data"/>, or 0 when none is there.</summary>
-    public static int TryRead(ReadOnlySpan<byte> data, out BufferedRecordHeader header)
+    /// <summary>
+    /// The length of the whole valid record at the start of <paramref name="data"/>, or 0 when none is there. A keyed
+    /// segment (<paramref name="seed"/> not null) takes only keyed records with its seed; a legacy one only CRC-32 ones.
+    /// </summary>
+    public static int TryRead(ReadOnlySpan<byte> data, ulong? seed, out BufferedRecordHeader header)
     {
         header = default;
-        if (data.Length < HeaderLength + TrailerLength || BinaryPrimitives.ReadUInt32LittleEndian(data) != Magic)
+        var trailer = seed is null ? LegacyTrailerLength : TrailerLength;
+        if (data.Length < HeaderLength + trailer || BinaryPrimitives.ReadUInt32LittleEndian(data) != (seed is null ? LegacyMagic : Magic))
         {
             return 0;
         }
 
         var length = BinaryPrimitives.ReadInt32LittleEndian(data[4..]);
         var priority = data[24];
-        if (length is < 0 or > MaxPayloadLength || data.Length < Size(length) || priority is not ((byte)RecordPriority.Counter or (byte)RecordPriority.Gauge))
+        if (length is < 0 or > MaxPayloadLength || data.Length < HeaderLength + length + trailer || priority is not ((byte)RecordPriority.Counter or (byte)RecordPriority.Gauge))
         {
             return 0;
         }
 
         var end = HeaderLength + length;
-        if (Crc32.HashToUInt32(data[4..end]) != BinaryPrimitives.ReadUInt32LittleEndian(data[end..]))
+        var valid = seed is { } key
+            ? XxHash3.HashToUInt64(data[4..end], (long)key) == BinaryPrimitives.ReadUInt64LittleEndian(data[end..])
+            : Crc32.HashToUInt32(data[4..end]) == BinaryPrimitives.ReadUInt32LittleEndian(data[end..]);
+        if (!valid)
         {
             return 0;
         }
@@ -66,7 +83,20 @@ internal static class BufferRecordFormat
             BinaryPrimitives.ReadInt64LittleEndian(data[16..]),
             (RecordPriority)priority,
             length);
-        return Size(length);
+        return end + trailer;
+    }
+
+    /// <summary>Writes a legacy (CRC-32) record: for tests of the upgrade path only.</summary>
+    internal static void WriteLegacy(Span<byte> destination, long sequence, long unixMilliseconds, RecordPriority priority, ReadOnlySpan<byte> payload)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, LegacyMagic);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[4..], payload.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[8..], sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[16..], unixMilliseconds);
+        destination[24] = (byte)priority;
+        payload.CopyTo(destination[HeaderLength..]);
+        var end = HeaderLength + payload.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[end..], Crc32.HashToUInt32(destination[4..end]));
     }
 }
 

@@ -144,7 +144,7 @@ public sealed class DiskBuffer : IAsyncDisposable
                 var position = 0;
                 while (position < data.Length && records.Count < maxRecords)
                 {
-                    var length = BufferRecordFormat.TryRead(data.AsSpan(position), out var header);
+                    var length = BufferRecordFormat.TryRead(data.AsSpan(position), segment.Seed, out var header);
                     if (length == 0 || header.Sequence > _durableThrough || (records.Count > 0 && bytes + header.PayloadLength > maxBytes))
                     {
                         return records;
@@ -273,12 +273,13 @@ public sealed class DiskBuffer : IAsyncDisposable
         {
             var data = File.ReadAllBytes(path);
             var segment = new Segment(path);
+            var seed = segment.Seed;
             var kept = new MemoryStream();
             var position = 0;
             var damaged = false;
             while (position < data.Length)
             {
-                var length = BufferRecordFormat.TryRead(data.AsSpan(position), out var header);
+                var length = BufferRecordFormat.TryRead(data.AsSpan(position), seed, out var header);
                 if (length > 0 && header.Sequence > segment.LastSequence)
                 {
                     segment.Add(header, length, header.Sequence > _acknowledged);
@@ -290,7 +291,7 @@ public sealed class DiskBuffer : IAsyncDisposable
 
                 // Damage: skip to the next place where a whole record starts, or to the end (a torn tail).
                 damaged = true;
-                var next = NextRecordStart(data, position + 1, segment.LastSequence);
+                var next = NextRecordStart(data, position + 1, segment.LastSequence, seed);
                 discardedBytes += next - position;
                 discardedRecords++;
                 problems.Add(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}: discarded {next - position} damaged bytes at offset {position}"));
@@ -319,11 +320,15 @@ public sealed class DiskBuffer : IAsyncDisposable
         return new BufferRecoveryReport(_segments.Count(s => s.Unacknowledged > 0), records, discardedRecords, discardedBytes, problems);
     }
 
-    private static int NextRecordStart(byte[] data, int from, long afterSequence)
+    /// <summary>
+    /// Where the next whole record starts after damage. In a keyed segment only a record with the segment's seed
+    /// counts, so a record-shaped payload inside a damaged record (bytes a writer chose) is never taken for one.
+    /// </summary>
+    private static int NextRecordStart(byte[] data, int from, long afterSequence, ulong? seed)
     {
         for (var position = from; position < data.Length; position++)
         {
-            if (BufferRecordFormat.TryRead(data.AsSpan(position), out var header) > 0 && header.Sequence > afterSequence)
+            if (BufferRecordFormat.TryRead(data.AsSpan(position), seed, out var header) > 0 && header.Sequence > afterSequence)
             {
                 return position;
             }
@@ -341,9 +346,15 @@ public sealed class DiskBuffer : IAsyncDisposable
 
         if (_active is null)
         {
-            var path = Path.Combine(_options.Directory, sequence.ToString("D20", CultureInfo.InvariantCulture) + SegmentExtension);
+            var seed = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+            var path = Path.Combine(_options.Directory, string.Create(CultureInfo.InvariantCulture, $"{sequence:D20}-{seed:x16}{SegmentExtension}"));
             _active = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
             _segments.Add(new Segment(path));
+            if (_options.Fsync)
+            {
+                // The new file's name must be durable before any record in it is said to be.
+                DirectorySync.Flush(_options.Directory);
+            }
         }
 
         var segment = ActiveSegment!;
@@ -351,7 +362,7 @@ public sealed class DiskBuffer : IAsyncDisposable
         try
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            BufferRecordFormat.Write(buffer, sequence, now, priority, payload);
+            BufferRecordFormat.Write(buffer, segment.Seed!.Value, sequence, now, priority, payload);
             RandomAccess.Write(_active, buffer.AsSpan(0, size), segment.Bytes);
             segment.Add(new BufferedRecordHeader(sequence, now, priority, payload.Length), size, unacknowledged: true);
             _recent?.Add(payload);
@@ -417,7 +428,7 @@ public sealed class DiskBuffer : IAsyncDisposable
         var position = 0;
         while (position < data.Length)
         {
-            var length = BufferRecordFormat.TryRead(data.AsSpan(position), out var header);
+            var length = BufferRecordFormat.TryRead(data.AsSpan(position), segment.Seed, out var header);
             if (length == 0)
             {
                 break;
@@ -527,7 +538,7 @@ public sealed class DiskBuffer : IAsyncDisposable
         var position = 0;
         while (position < data.Length)
         {
-            var length = BufferRecordFormat.TryRead(data.AsSpan(position), out var header);
+            var length = BufferRecordFormat.TryRead(data.AsSpan(position), segment.Seed, out var header);
             if (length == 0 || header.Sequence > sequence)
             {
                 break;
@@ -723,12 +734,19 @@ public sealed class DiskBuffer : IAsyncDisposable
         }
 
         File.Move(temporary, path, overwrite: true);
+        if (_options.Fsync)
+        {
+            DirectorySync.Flush(_options.Directory);
+        }
     }
 
     /// <summary>What the buffer knows of a segment file without reading it.</summary>
     private sealed class Segment(string path)
     {
         public string Path { get; } = path;
+
+        /// <summary>The seed of a keyed segment (<c>{sequence}-{seed}.seg</c>), null for a legacy one (<c>{sequence}.seg</c>, CRC-32).</summary>
+        public ulong? Seed { get; } = SeedOf(path);
 
         public long FirstSequence { get; private set; }
 
@@ -745,6 +763,13 @@ public sealed class DiskBuffer : IAsyncDisposable
         public int Unacknowledged { get; set; }
 
         public int UnacknowledgedGauges { get; set; }
+
+        private static ulong? SeedOf(string path)
+        {
+            var name = System.IO.Path.GetFileNameWithoutExtension(path);
+            return name.Length == 37 && name[20] == '-'
+                && ulong.TryParse(name.AsSpan(21), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var seed) ? seed : null;
+        }
 
         public void Add(BufferedRecordHeader header, int size, bool unacknowledged)
         {

@@ -83,6 +83,57 @@ public sealed class DiskBufferTests : IDisposable
     }
 
     [Fact]
+    public async Task A_record_hidden_in_the_payload_of_a_damaged_record_is_never_replayed()
+    {
+        // A writer controls payload bytes (an agent's health line goes to the log as it came): it hides a whole
+        // record in one, in the old CRC-32 format and in the keyed format with a guessed seed.
+        var forged = new byte[BufferRecordFormat.Size(16) * 2];
+        BufferRecordFormat.WriteLegacy(forged, 2, 0, RecordPriority.Counter, Text("forged reading 1"));
+        BufferRecordFormat.Write(forged.AsSpan(BufferRecordFormat.Size(16)), 0, 3, 0, RecordPriority.Counter, Text("forged reading 2"));
+        await using (var buffer = DiskBuffer.Open(Options(), out _))
+        {
+            await buffer.AppendAsync(RecordPriority.Counter, Text("genuine 1"));
+            byte[] hiding = [.. Text("edge_status note=\""), .. forged, .. Text("\"")];
+            await buffer.AppendAsync(RecordPriority.Counter, hiding);
+            await buffer.AppendAsync(RecordPriority.Counter, Text("genuine 3"));
+        }
+
+        // The disk damages the record holding them: recovery must skip to the next genuine record.
+        var segment = Directory.GetFiles(_directory, "*.seg").Single();
+        Assert.Matches(@"^\d{20}-[0-9a-f]{16}\.seg$", Path.GetFileName(segment));
+        var bytes = await File.ReadAllBytesAsync(segment);
+        bytes[BufferRecordFormat.Size(9) + 2] ^= 0xFF; // the second record's magic
+        await File.WriteAllBytesAsync(segment, bytes);
+
+        await using var reopened = DiskBuffer.Open(Options(), out var report);
+        Assert.Equal(["genuine 1", "genuine 3"], Texts(reopened.Peek(100)));
+        Assert.Equal(1, report.DiscardedRecords);
+    }
+
+    [Fact]
+    public async Task A_buffer_of_the_old_format_is_read_and_new_records_go_to_a_keyed_segment()
+    {
+        Directory.CreateDirectory(_directory);
+        var old = new byte[BufferRecordFormat.Size(5) + BufferRecordFormat.Size(5)];
+        var size = BufferRecordFormat.HeaderLength + 5 + BufferRecordFormat.LegacyTrailerLength;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        BufferRecordFormat.WriteLegacy(old, 1, now, RecordPriority.Counter, Text("old 1"));
+        BufferRecordFormat.WriteLegacy(old.AsSpan(size), 2, now, RecordPriority.Gauge, Text("old 2"));
+        await File.WriteAllBytesAsync(Path.Combine(_directory, "00000000000000000001.seg"), old.AsSpan(0, 2 * size).ToArray());
+
+        await using (var buffer = DiskBuffer.Open(Options(), out var report))
+        {
+            Assert.Equal((2L, 0L), (report.Records, report.DiscardedRecords));
+            Assert.Equal(3, await buffer.AppendAsync(RecordPriority.Counter, Text("new 3")));
+            Assert.Equal(["old 1", "old 2", "new 3"], Texts(buffer.Peek(100)));
+        }
+
+        Assert.Equal(2, Directory.GetFiles(_directory, "*.seg").Length);
+        await using var reopened = DiskBuffer.Open(Options(), out _);
+        Assert.Equal(["old 1", "old 2", "new 3"], Texts(reopened.Peek(100)));
+    }
+
+    [Fact]
     public async Task A_torn_tail_is_truncated_at_the_last_whole_record()
     {
         await using (var buffer = DiskBuffer.Open(Options(), out _))
