@@ -88,6 +88,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         _time = time;
         _wal = wal;
         _rollups = new RollupEngine(topology, output, options.Rollups);
+        Agents = new AgentDirectory(options.MaxAgentsPerSite);
         _aggregator = new IntervalAggregator(catalog, new FanOutIntervalSink(output, _rollups), options.Aggregation, time);
         _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.SubmitQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _work = Channel.CreateBounded<Work>(new BoundedChannelOptions(options.ApplyQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -119,6 +120,9 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     public SeriesCatalog Catalog => _catalog;
 
     public Quarantine Quarantine => _quarantine;
+
+    /// <summary>The agents each site has reported health for (bounded by <see cref="IngestPipelineOptions.MaxAgentsPerSite"/>).</summary>
+    public AgentDirectory Agents { get; }
 
     public IngestPipelineOptions Options => _options;
 

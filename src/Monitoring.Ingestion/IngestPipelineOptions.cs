@@ -25,6 +25,9 @@ public sealed class IngestPipelineOptions
     /// </summary>
     public long QueueMaxBytes { get; set; } = 256L << 20;
 
+    /// <summary>Edge agents a site may have: health lines of a new agent past it are quarantined (<c>TooManyAgents</c>).</summary>
+    public int MaxAgentsPerSite { get; set; } = 256;
+
     /// <summary>Size of the write-ahead log; past it writes are refused (HTTP 503) until a checkpoint truncates it.</summary>
     public long WalMaxBytes { get; set; } = 4L << 30;
 
@@ -62,6 +65,7 @@ public sealed class IngestPipelineOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(SubmitQueueCapacity, 1, nameof(SubmitQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(ApplyQueueCapacity, 1, nameof(ApplyQueueCapacity));
         ArgumentOutOfRangeException.ThrowIfLessThan(QueueMaxBytes, 1L << 20, nameof(QueueMaxBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxAgentsPerSite, 1, nameof(MaxAgentsPerSite));
         ArgumentOutOfRangeException.ThrowIfLessThan(WalSegmentBytes, 1L << 20, nameof(WalSegmentBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WalMaxBytes, 2 * WalSegmentBytes, nameof(WalMaxBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(WalCommitInterval, TimeSpan.Zero, nameof(WalCommitInterval));

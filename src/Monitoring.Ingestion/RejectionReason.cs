@@ -25,6 +25,10 @@ public enum RejectionReason
     FutureTimestamp,
     /// <summary>The timestamp lies further behind the server's clock than the aggregation accepts (a clock at 1970, a mistyped timestamp).</summary>
     TooOld,
+    /// <summary>An agent health line with a tag it may not have, or a site or agent name that is not a bounded name.</summary>
+    InvalidTag,
+    /// <summary>An agent health line of a new agent at a site that has reached <c>Ingestion:MaxAgentsPerSite</c>.</summary>
+    TooManyAgents,
 }
 
 /// <summary>A rejected reading with where it was and why.</summary>

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Monitoring.Aggregation;
+using Monitoring.Domain.Registry;
 using Monitoring.LineProtocol;
 
 namespace Monitoring.Ingestion;
@@ -35,18 +36,21 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
     private readonly long _earliestAllowedMs;
     private readonly int _maxProblems;
     private readonly IngestBatchBuilder _batch = new();
+    private readonly AgentDirectory? _agents;
     private readonly List<LineProblem> _problems = [];
     private readonly byte[] _lineBuffer = new byte[256];
 
     /// <param name="allowedSites">Sites the writer may write; null for every site.</param>
     /// <param name="earliestAllowedMs">Readings stamped before this (Unix ms) are quarantined as too old.</param>
     /// <param name="latestAllowedMs">Readings stamped after this (Unix ms) are quarantined as being in the future.</param>
+    /// <param name="agents">The agents each site has; null admits any agent name (tests).</param>
     public WriteValidator(SeriesCatalog catalog, IReadOnlyCollection<string>? allowedSites, Quarantine quarantine, string source,
-        long earliestAllowedMs, long latestAllowedMs, int maxProblems = 100)
+        long earliestAllowedMs, long latestAllowedMs, int maxProblems = 100, AgentDirectory? agents = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(quarantine);
         _catalog = catalog;
+        _agents = agents;
         _allowedSites = allowedSites?.Select(Encoding.UTF8.GetBytes).ToArray();
         _quarantine = quarantine;
         _source = source;
@@ -110,7 +114,11 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
 
         if (!isReading)
         {
-            AddPassthrough(point);
+            if (CheckAgentHealth(point, site))
+            {
+                AddPassthrough(point);
+            }
+
             return;
         }
 
@@ -202,6 +210,68 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// An agent health line carries a registry site, an agent name and the agent vocabulary's numeric fields only,
+    /// and its site has room for its agent: anything else is quarantined with its reason.
+    /// </summary>
+    private bool CheckAgentHealth(in LineProtocolPoint point, LineProtocolTag site)
+    {
+        var siteId = site.GetValue();
+        if (_catalog.Registry.FindSite(siteId) is null)
+        {
+            Set(point, site.RawValue, RejectionReason.UnknownMeter, $"agent health of site '{siteId}', which the registry does not have");
+            return false;
+        }
+
+        if (!point.Tags.TryGetValue("agent"u8, out var agentTag))
+        {
+            Set(point, point.RawMeasurement, RejectionReason.MissingTag, "the 'agent' tag is missing");
+            return false;
+        }
+
+        var agent = agentTag.GetValue();
+        if (!AgentHealthVocabulary.IsValidName(agent))
+        {
+            Set(point, agentTag.RawValue, RejectionReason.InvalidTag,
+                $"agent name '{(agent.Length > 80 ? agent[..80] + "…" : agent)}' is not 1 to {AgentHealthVocabulary.MaxTagLength} letters, digits, '.', '_' or '-'");
+            return false;
+        }
+
+        foreach (var tag in point.Tags)
+        {
+            if (!tag.RawKey.SequenceEqual("site"u8) && !tag.RawKey.SequenceEqual("agent"u8))
+            {
+                Set(point, tag.RawKey, RejectionReason.InvalidTag, $"agent health takes the tags 'site' and 'agent' only, not '{Encoding.UTF8.GetString(tag.RawKey)}'");
+                return false;
+            }
+        }
+
+        foreach (var field in point.Fields)
+        {
+            var name = Encoding.UTF8.GetString(field.RawKey);
+            if (!AgentHealthVocabulary.Fields.Contains(name))
+            {
+                Set(point, field.RawKey, RejectionReason.UnknownField, $"agent health has no field '{(name.Length > 80 ? name[..80] + "…" : name)}' (docs/edge.md lists them)");
+                return false;
+            }
+
+            if (!field.TryGetNumber(out _))
+            {
+                Set(point, field.RawKey, RejectionReason.NotANumber, $"agent health field '{name}' must be a number, got {field.Kind.ToString().ToLowerInvariant()}");
+                return false;
+            }
+        }
+
+        if (_agents is not null && !_agents.TryAdmit(siteId, agent))
+        {
+            Set(point, agentTag.RawValue, RejectionReason.TooManyAgents,
+                $"site '{siteId}' has {_agents.MaxAgentsPerSite} agents already (Ingestion:MaxAgentsPerSite): agent '{agent}' is refused");
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Agent health goes to the raw sink with a millisecond timestamp (the sinks' precision), whatever precision the writer used.</summary>

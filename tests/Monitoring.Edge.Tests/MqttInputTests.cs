@@ -444,6 +444,11 @@ public sealed class MqttInputTests(MosquittoFixture mosquitto) : IAsyncDisposabl
         Assert.Contains(" power_kw=7 ", Text(agent.Buffer.Peek(10)[0]), StringComparison.Ordinal);
         Assert.Contains(",mqtt_up=1,mqtt_connects_total=1,mqtt_connect_failures_total=0,mqtt_messages_total=2,mqtt_readings_total=1,mqtt_rejected_total=1,mqtt_rejected_payload=1,", health, StringComparison.Ordinal);
         Assert.Contains(",mqtt_rebirths_total=0,", health, StringComparison.Ordinal);
+
+        // Every field the agent reports is in the vocabulary the server takes agent health lines with.
+        var fields = health.Split(' ')[1].Split(',').Select(f => f[..f.IndexOf('=', StringComparison.Ordinal)]).ToList();
+        Assert.All(fields, f => Assert.Contains(f, Monitoring.Domain.Registry.AgentHealthVocabulary.Fields));
+        Assert.Equal(Monitoring.Domain.Registry.AgentHealthVocabulary.Fields.Order(StringComparer.Ordinal), fields.Order(StringComparer.Ordinal));
     }
 
     private sealed class Stopper(MqttInput input, Task run, CancellationTokenSource stop) : IAsyncDisposable

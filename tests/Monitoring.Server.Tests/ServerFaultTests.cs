@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Monitoring.Domain.Registry;
 using Monitoring.Server.Security;
 using Xunit.Abstractions;
 
@@ -29,19 +30,20 @@ public sealed class ServerFaultTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
-    public async Task A_body_just_under_the_http_limit_of_the_longest_lines_is_stored_whole_and_the_next_write_goes_in_at_once()
+    public async Task A_body_just_under_the_http_limit_of_the_longest_health_lines_is_stored_whole_and_the_next_write_goes_in_at_once()
     {
         var tokens = RunningServer.CreateTokens(_data);
         await using var serve = await ServeProcess.StartAsync(_data, log);
 
-        // edge_status lines of 64 KiB (the longest line the parser takes) up to just under the 25 MB body limit: more
-        // than any log record holds, as the probe that once stopped the log writer.
+        // The longest agent health lines the vocabulary allows (every field, the longest names, 17-digit values) up to
+        // just under the 25 MB body limit: more than any log record holds, as the probe that once stopped the log writer.
+        var fields = string.Join(",", AgentHealthVocabulary.Fields.Select(f => $"{f}=12345678901234567"));
+        var agent = new string('g', AgentHealthVocabulary.MaxTagLength);
         var body = new StringBuilder();
-        var note = new string('x', (64 * 1024) - 200);
         var lines = 0;
-        while (body.Length + (64 * 1024) < 25_000_000)
+        while (body.Length + fields.Length + 200 < 25_000_000)
         {
-            body.Append(CultureInfo.InvariantCulture, $"edge_status,site=casa-aero,agent=gw-big buffer_records={lines}i,note=\"{note}\" {Start.AddSeconds(lines).ToUnixTimeSeconds()}\n");
+            body.Append(CultureInfo.InvariantCulture, $"edge_status,site=casa-aero,agent={agent} {fields} {Start.AddSeconds(lines).ToUnixTimeSeconds()}\n");
             lines++;
         }
 
@@ -60,6 +62,42 @@ public sealed class ServerFaultTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(1, await serve.FigureAsync("wal", "batches_duplicate"));
         Assert.Equal("healthy", (await serve.HealthAsync()).GetProperty("status").GetString());
         log.WriteLine($"{lines} lines, {body.Length} bytes in one write");
+    }
+
+    [Fact]
+    public async Task Agent_health_takes_registry_sites_bounded_names_and_the_agent_vocabulary_only()
+    {
+        var tokens = RunningServer.CreateTokens(_data);
+        await using var serve = await ServeProcess.StartAsync(_data, log, new Dictionary<string, string> { ["MONITORING_Ingestion__MaxAgentsPerSite"] = "3" });
+        var t = Start.ToUnixTimeSeconds();
+        string[] bad =
+        [
+            $"edge_status,site=nowhere,agent=gw-01 buffer_records=1i {t}",               // not a registry site
+            $"edge_status,site=casa-aero buffer_records=1i {t}",                         // no agent
+            $"edge_status,site=casa-aero,agent=gw\\ 01 buffer_records=1i {t}",           // not a bounded name
+            $"edge_status,site=casa-aero,agent={new string('a', 65)} buffer_records=1i {t}",
+            $"edge_status,site=casa-aero,agent=gw-01,rack=7 buffer_records=1i {t}",      // a tag of its own
+            $"edge_status,site=casa-aero,agent=gw-01 free_text=1i {t}",                  // not in the vocabulary
+            $"edge_status,site=casa-aero,agent=gw-01 buffer_records=\"many\" {t}",       // not a number
+        ];
+        var good = Enumerable.Range(1, 5).Select(i => $"edge_status,site=casa-aero,agent=gw-0{i} buffer_records={i}i,uplink_up=1i {t}").ToArray();
+
+        var answer = await serve.WriteAsync(tokens["telegraf"], string.Join('\n', [.. bad, .. good]) + "\n");
+
+        // Partial write: the first three agents are taken, the other two exceed the site's limit of three.
+        Assert.Equal(HttpStatusCode.BadRequest, answer.Status);
+        using var json = System.Text.Json.JsonDocument.Parse(answer.Body);
+        var reasons = json.RootElement.GetProperty("lines").EnumerateArray().Select(l => (l.GetProperty("line").GetInt32(), l.GetProperty("reason").GetString()!)).ToList();
+        Assert.Equal(Enumerable.Range(1, bad.Length).Concat([11, 12]), reasons.Select(r => r.Item1));
+        Assert.Contains("'nowhere'", reasons[0].Item2, StringComparison.Ordinal);
+        Assert.Contains("'agent' tag is missing", reasons[1].Item2, StringComparison.Ordinal);
+        Assert.Contains("is not 1 to 64 letters", reasons[2].Item2, StringComparison.Ordinal);
+        Assert.Contains("not 'rack'", reasons[4].Item2, StringComparison.Ordinal);
+        Assert.Contains("no field 'free_text'", reasons[5].Item2, StringComparison.Ordinal);
+        Assert.Contains("must be a number", reasons[6].Item2, StringComparison.Ordinal);
+        Assert.Contains("MaxAgentsPerSite", reasons[7].Item2, StringComparison.Ordinal);
+        await WaitForAsync(serve, "aggregation", "passthrough_lines", 3);
+        Assert.Equal(9, await serve.FigureAsync("aggregation", "quarantined"));
     }
 
     [Fact]

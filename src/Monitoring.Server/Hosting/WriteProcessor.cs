@@ -29,7 +29,7 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
         var aggregation = pipeline.Options.Aggregation;
         var earliestAllowed = now.ToUnixTimeMilliseconds() - (long)Math.Min(aggregation.MaxAge.TotalMilliseconds, long.MaxValue / 4);
         var latestAllowed = (now + aggregation.MaxFutureSkew).ToUnixTimeMilliseconds();
-        using var validator = new WriteValidator(pipeline.Catalog, siteScope, pipeline.Quarantine, source, earliestAllowed, latestAllowed);
+        using var validator = new WriteValidator(pipeline.Catalog, siteScope, pipeline.Quarantine, source, earliestAllowed, latestAllowed, agents: pipeline.Agents);
         var reader = Rent(maxBodyBytes);
         LineProtocolReadResult read;
         try
