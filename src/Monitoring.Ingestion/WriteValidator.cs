@@ -257,9 +257,9 @@ public sealed class WriteValidator : ILineProtocolHandler, IDisposable
                 return false;
             }
 
-            if (!field.TryGetNumber(out _))
+            if (field.Kind != LineProtocolFieldKind.Boolean && !field.TryGetNumber(out _))
             {
-                Set(point, field.RawKey, RejectionReason.NotANumber, $"agent health field '{name}' must be a number, got {field.Kind.ToString().ToLowerInvariant()}");
+                Set(point, field.RawKey, RejectionReason.NotANumber, $"agent health field '{name}' must be a number or a boolean, got {field.Kind.ToString().ToLowerInvariant()}");
                 return false;
             }
         }
