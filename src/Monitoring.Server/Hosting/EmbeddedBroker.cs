@@ -121,6 +121,15 @@ internal sealed partial class EmbeddedBroker(
             outcome = await processor.ProcessAsync(reader, httpOptions.Value.MaxBodyBytes, LineProtocolPrecision.Nanoseconds, [site],
                 $"mqtt '{entry.Name}' topic {topic}", WriteEndpoints.WriterOf(entry), batchId, e.CancellationToken).ConfigureAwait(false);
         }
+#pragma warning disable CA1031 // One message must never take the broker's intake down: it is refused (the agent retries) and logged.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogFailed(logger, topic, ex);
+            metrics.Write("mqtt", "failed");
+            Refuse(e, MqttPubAckReasonCode.UnspecifiedError, "the server could not process the message; it was not stored");
+            return;
+        }
         finally
         {
             await reader.CompleteAsync().ConfigureAwait(false);
@@ -195,4 +204,7 @@ internal sealed partial class EmbeddedBroker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT message on '{Topic}': {Message}")]
     private static partial void LogPartial(ILogger logger, string topic, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT message on '{Topic}' failed; refused, the agent sends it again")]
+    private static partial void LogFailed(ILogger logger, string topic, Exception exception);
 }

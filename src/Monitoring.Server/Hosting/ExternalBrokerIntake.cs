@@ -106,6 +106,7 @@ internal sealed partial class ExternalBrokerIntake(
 
         var batchId = e.ApplicationMessage.UserProperties?.FirstOrDefault(p => p.Name == "batch-id")?.ValueBuffer ?? ReadOnlyMemory<byte>.Empty;
         var delay = TimeSpan.FromMilliseconds(100);
+        var failures = 0;
         while (true)
         {
             var reader = PipeReader.Create(e.ApplicationMessage.Payload);
@@ -114,6 +115,21 @@ internal sealed partial class ExternalBrokerIntake(
             {
                 outcome = await processor.ProcessAsync(reader, httpOptions.Value.MaxBodyBytes, LineProtocolPrecision.Nanoseconds, [site],
                     $"mqtt topic {topic}", "site:" + site, batchId, stoppingToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // One message must never take the intake down: it is held (not acknowledged) and retried.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                LogFailed(logger, topic, ex);
+                if (++failures >= 5)
+                {
+                    // A message that fails every time (a bug it meets) must not hold the subscription for ever.
+                    metrics.Write("mqtt_external", "failed");
+                    LogGaveUp(logger, topic, failures);
+                    return;
+                }
+
+                outcome = new WriteOutcome(WriteStatus.Unavailable, ex.Message);
             }
             finally
             {
@@ -148,4 +164,10 @@ internal sealed partial class ExternalBrokerIntake(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT message on '{Topic}': {Message}")]
     private static partial void LogNotTaken(ILogger logger, string topic, string message);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "MQTT message on '{Topic}' failed {Failures} times: acknowledged without being stored")]
+    private static partial void LogGaveUp(ILogger logger, string topic, int failures);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "MQTT message on '{Topic}' failed; held and retried")]
+    private static partial void LogFailed(ILogger logger, string topic, Exception exception);
 }
