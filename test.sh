@@ -9,7 +9,7 @@
 #
 # Needs Debian 12 with the .NET SDK, run as root (CI) or as a user with sudo. Missing packages are installed
 # with apt-get: mosquitto mosquitto-clients influxdb victoria-metrics postgresql python3-pymodbus
-# python3-serial-asyncio mbpoll chromium docker-compose curl nodejs npm (their init scripts are kept from starting system-wide copies;
+# python3-serial-asyncio mbpoll python3-influxdb influxdb-client chromium docker-compose curl nodejs npm (their init scripts are kept from starting system-wide copies;
 # docker-compose only parses compose.yaml: no Docker engine runs).
 #
 # Every service listens on 127.0.0.1 only, on free ports picked at run time, with its data and log in one
@@ -21,6 +21,10 @@
 #   MONITORING_TEST_MODBUS=127.0.0.1:PORT             tests/peers/modbus_server.py (pymodbus; map in its header)
 #   MONITORING_TEST_MODBUS_RTU=127.0.0.1:PORT         the same map with RTU framing over TCP
 #   MONITORING_TEST_MBPOLL=/usr/bin/mbpoll
+#   MONITORING_TEST_INFLUX_SHELL=/usr/bin/influx        the InfluxDB 1.x shell (Debian's influxdb-client)
+#   MONITORING_TEST_PEERS=tests/peers                   the peer scripts (pymodbus server, python3-influxdb client)
+#   MONITORING_TEST_INFLUX_JS=tests/peers/influxdb-js   InfluxDB's JavaScript clients, npm-installed
+#   MONITORING_TEST_NODE_RED=tests/peers/node-red       Node-RED 4.1 with node-red-contrib-influxdb, npm-installed
 #
 # The services are stopped by PID when the script ends, fails or is interrupted (Ctrl+C). The TRX files of
 # `dotnet test` are counted and the last line printed is `tests: N passed, N failed` (everything that did not
@@ -133,6 +137,8 @@ REQUIRED=(
   python3-pymodbus:/usr/lib/python3/dist-packages/pymodbus/__init__.py
   python3-serial-asyncio:/usr/lib/python3/dist-packages/serial_asyncio/__init__.py
   mbpoll:/usr/bin/mbpoll
+  python3-influxdb:/usr/lib/python3/dist-packages/influxdb/__init__.py
+  influxdb-client:/usr/bin/influx
   chromium:/usr/bin/chromium
   docker-compose:/usr/bin/docker-compose
   curl:/usr/bin/curl
@@ -346,14 +352,25 @@ export MONITORING_TEST_POSTGRES="Host=127.0.0.1;Port=$PORT_PG;Username=postgres;
 export MONITORING_TEST_MODBUS="127.0.0.1:$PORT_MODBUS"
 export MONITORING_TEST_MODBUS_RTU="127.0.0.1:$PORT_MODBUS_RTU"
 export MONITORING_TEST_MBPOLL=/usr/bin/mbpoll
+export MONITORING_TEST_INFLUX_SHELL=/usr/bin/influx
+export MONITORING_TEST_PEERS="$REPO/tests/peers"
 
-# The official InfluxDB JavaScript client, an independent writer to `monitoring serve` (from the npm registry).
+# InfluxDB's JavaScript clients (the official one, its APIs, node-influx): independent peers of `monitoring serve`.
 INFLUX_JS="$REPO/tests/peers/influxdb-js"
-if [[ ! -d $INFLUX_JS/node_modules/@influxdata/influxdb-client ]]; then
+if [[ ! -d $INFLUX_JS/node_modules/@influxdata/influxdb-client || ! -d $INFLUX_JS/node_modules/@influxdata/influxdb-client-apis \
+      || ! -d $INFLUX_JS/node_modules/influx ]]; then
   say "npm install in tests/peers/influxdb-js"
   (cd "$INFLUX_JS" && npm install --no-audit --no-fund --loglevel=error) || die "npm install of the InfluxDB JavaScript client failed"
 fi
 export MONITORING_TEST_INFLUX_JS="$INFLUX_JS"
+
+# Node-RED with node-red-contrib-influxdb, the integrators' tool, as another peer.
+NODE_RED="$REPO/tests/peers/node-red"
+if [[ ! -d $NODE_RED/node_modules/node-red || ! -d $NODE_RED/node_modules/node-red-contrib-influxdb ]]; then
+  say "npm install in tests/peers/node-red"
+  (cd "$NODE_RED" && npm install --no-audit --no-fund --loglevel=error) || die "npm install of Node-RED failed"
+fi
+export MONITORING_TEST_NODE_RED="$NODE_RED"
 
 # ---------------------------------------------------------------- tests
 
@@ -393,6 +410,9 @@ if ((KEEP)); then
   echo "export MONITORING_TEST_MODBUS_RTU='$MONITORING_TEST_MODBUS_RTU'"
   echo "export MONITORING_TEST_MBPOLL='$MONITORING_TEST_MBPOLL'"
   echo "export MONITORING_TEST_INFLUX_JS='$MONITORING_TEST_INFLUX_JS'"
+  echo "export MONITORING_TEST_INFLUX_SHELL='$MONITORING_TEST_INFLUX_SHELL'"
+  echo "export MONITORING_TEST_NODE_RED='$MONITORING_TEST_NODE_RED'"
+  echo "export MONITORING_TEST_PEERS='$MONITORING_TEST_PEERS'"
   echo "# logs: $WORK/logs  -- to stop them: kill $PIDS; ${SUDO[*]:+${SUDO[*]} }rm -rf '$WORK'"
 else
   stop_services

@@ -227,6 +227,7 @@ public readonly ref struct LineProtocolSyntaxError
         LineProtocolPrecision.Milliseconds => "milliseconds",
         LineProtocolPrecision.Seconds => "seconds",
         LineProtocolPrecision.Minutes => "minutes",
+        LineProtocolPrecision.Auto => "seconds, milliseconds, microseconds or nanoseconds",
         _ => "hours",
     };
 

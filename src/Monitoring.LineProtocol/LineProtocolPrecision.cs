@@ -20,6 +20,12 @@ public enum LineProtocolPrecision
 
     /// <summary><c>h</c> (v1 only).</summary>
     Hours,
+
+    /// <summary>
+    /// InfluxDB 3's <c>auto</c> (<c>/api/v3/write_lp</c>): each timestamp's unit guessed from its magnitude, below 5e9
+    /// seconds, below 5e12 milliseconds, below 5e15 microseconds, else nanoseconds.
+    /// </summary>
+    Auto,
 }
 
 /// <summary>Timestamp conversions: every parsed timestamp ends up as Unix nanoseconds (UTC).</summary>
@@ -59,10 +65,39 @@ public static class LineProtocolTime
         LineProtocolPrecision.Seconds => "s",
         LineProtocolPrecision.Minutes => "m",
         LineProtocolPrecision.Hours => "h",
+        LineProtocolPrecision.Auto => "auto",
         _ => throw new ArgumentOutOfRangeException(nameof(precision)),
     };
 
-    /// <summary>Nanoseconds in one unit of <paramref name="precision"/>.</summary>
+    /// <summary>
+    /// Parses InfluxDB 3's <c>precision</c> of <c>/api/v3/write_lp</c>: <c>auto</c> (also empty or null),
+    /// <c>nanosecond</c>, <c>microsecond</c>, <c>millisecond</c>, <c>second</c>, or their short names.
+    /// </summary>
+    public static bool TryParseV3Precision(ReadOnlySpan<char> text, out LineProtocolPrecision precision)
+    {
+        precision = text switch
+        {
+            "" or "auto" => LineProtocolPrecision.Auto,
+            "nanosecond" or "ns" => LineProtocolPrecision.Nanoseconds,
+            "microsecond" or "us" => LineProtocolPrecision.Microseconds,
+            "millisecond" or "ms" => LineProtocolPrecision.Milliseconds,
+            "second" or "s" => LineProtocolPrecision.Seconds,
+            _ => (LineProtocolPrecision)(-1),
+        };
+        return precision >= 0;
+    }
+
+    /// <summary>The unit <see cref="LineProtocolPrecision.Auto"/> takes a timestamp for, by its magnitude.</summary>
+    public static LineProtocolPrecision Guess(long value)
+    {
+        var magnitude = value == long.MinValue ? long.MaxValue : Math.Abs(value);
+        return magnitude < 5_000_000_000L ? LineProtocolPrecision.Seconds
+            : magnitude < 5_000_000_000_000L ? LineProtocolPrecision.Milliseconds
+            : magnitude < 5_000_000_000_000_000L ? LineProtocolPrecision.Microseconds
+            : LineProtocolPrecision.Nanoseconds;
+    }
+
+    /// <summary>Nanoseconds in one unit of <paramref name="precision"/> (<see cref="LineProtocolPrecision.Auto"/>: nanoseconds, the unit of a line without a timestamp).</summary>
     public static long NanosecondsPerUnit(this LineProtocolPrecision precision) => precision switch
     {
         LineProtocolPrecision.Nanoseconds => 1L,
@@ -71,6 +106,7 @@ public static class LineProtocolTime
         LineProtocolPrecision.Seconds => 1_000_000_000L,
         LineProtocolPrecision.Minutes => 60_000_000_000L,
         LineProtocolPrecision.Hours => 3_600_000_000_000L,
+        LineProtocolPrecision.Auto => 1L,
         _ => throw new ArgumentOutOfRangeException(nameof(precision)),
     };
 
@@ -80,7 +116,7 @@ public static class LineProtocolTime
     /// </summary>
     public static bool TryToNanoseconds(long value, LineProtocolPrecision precision, out long nanoseconds)
     {
-        long factor = precision.NanosecondsPerUnit();
+        long factor = (precision == LineProtocolPrecision.Auto ? Guess(value) : precision).NanosecondsPerUnit();
         if (factor == 1)
         {
             nanoseconds = value;

@@ -107,6 +107,28 @@ public sealed class MqttInputTests(MosquittoFixture mosquitto) : IAsyncDisposabl
     }
 
     [Fact]
+    public async Task Home_Assistant_statestream_states_become_readings()
+    {
+        // The configuration of docs/integrations.md (Home Assistant), under this test's topic prefix; mosquitto_pub
+        // publishes as mqtt_statestream does: the bare state, and the attributes on topics of their own.
+        using var stop = TestTimeouts.Start();
+        var buffer = await OpenBufferAsync();
+        var prefix = $"{_id}/homeassistant-states";
+        await StartAsync(Settings($"""
+                  - {"{"} topic: "{prefix}/sensor/compressor_energy/state", format: number, meter: compressors, field: energy_import_kwh {"}"}
+                  - {"{"} topic: "{prefix}/sensor/compressor_power/state", format: number, meter: compressors, field: power_kw, unit: W {"}"}
+            """), buffer.AppendAsync);
+
+        await PublishAsync($"{prefix}/sensor/compressor_energy/state", "15230.75", stop.Token);
+        await PublishAsync($"{prefix}/sensor/compressor_energy/unit_of_measurement", "\"kWh\"", stop.Token);
+        await PublishAsync($"{prefix}/sensor/compressor_power/state", "48250", stop.Token);
+        var records = await WaitForRecordsAsync(buffer, 2, stop.Token);
+
+        Assert.Matches($@"^meter,site={Site},meter=compressors energy_import_kwh=15230\.75 \d{{19}}\n$", Text(records[0]));
+        Assert.Matches($@"^meter,site={Site},meter=compressors power_kw=48\.25 \d{{19}}\n$", Text(records[1]));
+    }
+
+    [Fact]
     public async Task Json_published_by_mosquitto_pub_lands_in_the_buffer_as_line_protocol()
     {
         using var stop = TestTimeouts.Start();

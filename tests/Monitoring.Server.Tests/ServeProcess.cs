@@ -146,10 +146,10 @@ internal sealed class ServeProcess : IAsyncDisposable
     public Task<(HttpStatusCode? Status, string Body, TimeSpan? RetryAfter)> WriteAsync(string token, string body, string? batchId = null, string precision = "s") =>
         WriteAsync(token, Encoding.UTF8.GetBytes(body), batchId, precision);
 
-    /// <summary><c>/health</c> as JSON (whatever its status code).</summary>
+    /// <summary>The detailed health report, <c>/health/ready</c>, as JSON (whatever its status code).</summary>
     public async Task<JsonElement> HealthAsync()
     {
-        using var response = await Http.GetAsync(new Uri("/health", UriKind.Relative));
+        using var response = await Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 

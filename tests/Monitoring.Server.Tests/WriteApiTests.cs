@@ -203,7 +203,7 @@ public sealed class WriteApiTests : IAsyncLifetime
     public async Task Health_reports_each_dependency_and_metrics_are_in_Prometheus_text_format()
     {
         using var write = await _server.Http.SendAsync(RunningServer.Write(Reading("casa-aero", "ghost", "power_kw", 1, Now), _server.Tokens["telegraf"]));
-        using var health = await _server.Http.GetAsync(new Uri("/health", UriKind.Relative));
+        using var health = await _server.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
         using var json = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
         var metrics = await _server.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 

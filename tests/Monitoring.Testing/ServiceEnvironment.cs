@@ -23,6 +23,12 @@ public static class ServiceEnvironment
     public const string MbpollVariable = "MONITORING_TEST_MBPOLL";
     /// <summary>Folder of tests/peers/influxdb-js with its npm packages installed.</summary>
     public const string InfluxJsVariable = "MONITORING_TEST_INFLUX_JS";
+    /// <summary>Folder of tests/peers/node-red with Node-RED and node-red-contrib-influxdb installed.</summary>
+    public const string NodeRedVariable = "MONITORING_TEST_NODE_RED";
+    /// <summary>The InfluxDB 1.x shell, <c>influx</c> (Debian's influxdb-client).</summary>
+    public const string InfluxShellVariable = "MONITORING_TEST_INFLUX_SHELL";
+    /// <summary>Folder of tests/peers (scripts that talk to the product as independent clients do).</summary>
+    public const string PeersVariable = "MONITORING_TEST_PEERS";
 
     /// <summary>The value of <paramref name="variable"/>; throws a message that says how to get it set.</summary>
     /// <param name="variable">The environment variable, e.g. <c>MONITORING_TEST_MQTT</c>.</param>

@@ -148,6 +148,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
             app.Services.GetRequiredService<ILogger<IngestPipeline>>(), arguments.Clock, cancellationToken).ConfigureAwait(false);
         WriteEndpoints.Map(app);
         IngestionEndpoints.Map(app);
+        InfluxCompatibilityEndpoints.Map(app);
         app.MapMonitoringApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
 

@@ -11,14 +11,23 @@ using Monitoring.Server.Security;
 namespace Monitoring.Server.Hosting;
 
 /// <summary>
-/// InfluxDB-compatible writes: <c>POST /api/v2/write</c> (v2: <c>Authorization: Token</c>) and <c>POST /write</c> (v1:
-/// token, <c>u</c>/<c>p</c> or basic authentication with the token as password). <c>org</c>, <c>bucket</c>, <c>db</c>
-/// and <c>rp</c> are accepted and ignored: the registry decides where readings belong. Status codes as InfluxDB:
-/// 204 all taken, 400 partial write (valid lines kept; each bad line with its line, column and reason), 401, 403,
-/// 413, 503 with Retry-After. An <c>X-Batch-Id</c> header makes a retried write idempotent.
+/// InfluxDB-compatible writes: <c>POST /api/v2/write</c> (v2: <c>Authorization: Token</c>), <c>POST /write</c> (v1:
+/// token, <c>u</c>/<c>p</c> or basic authentication with the token as password) and <c>POST /api/v3/write_lp</c>
+/// (InfluxDB 3: <c>precision=auto</c> by default, <c>accept_partial</c>). <c>org</c>, <c>bucket</c>, <c>db</c> and
+/// <c>rp</c> are accepted and ignored: the registry decides where readings belong. Status codes as InfluxDB: 204 all
+/// taken, 400 partial write (valid lines kept; each bad line with its line, column and reason), 401, 403, 413, 503
+/// with Retry-After. An <c>X-Batch-Id</c> header makes a retried write idempotent.
 /// </summary>
 internal static class WriteEndpoints
 {
+    /// <summary>Which InfluxDB write API a request came through: it decides the parameters and the error bodies.</summary>
+    private enum WriteApi
+    {
+        V1,
+        V2,
+        V3,
+    }
+
     private const string BatchIdHeader = "X-Batch-Id";
 
     /// <summary>A writer's identity for batch-id deduplication: its token, whichever transport it uses.</summary>
@@ -27,44 +36,58 @@ internal static class WriteEndpoints
     public static void Map(WebApplication app)
     {
         app.MapPost("/api/v2/write", (HttpContext context, WriteProcessor processor, TokenStore tokens, IOptions<HttpIntakeOptions> options) =>
-            HandleAsync(context, processor, tokens, options.Value, v1: false));
+            HandleAsync(context, processor, tokens, options.Value, WriteApi.V2));
         app.MapPost("/write", (HttpContext context, WriteProcessor processor, TokenStore tokens, IOptions<HttpIntakeOptions> options) =>
-            HandleAsync(context, processor, tokens, options.Value, v1: true));
+            HandleAsync(context, processor, tokens, options.Value, WriteApi.V1));
+        app.MapPost("/api/v3/write_lp", (HttpContext context, WriteProcessor processor, TokenStore tokens, IOptions<HttpIntakeOptions> options) =>
+            HandleAsync(context, processor, tokens, options.Value, WriteApi.V3));
     }
 
-    private static async Task HandleAsync(HttpContext context, WriteProcessor processor, TokenStore tokens, HttpIntakeOptions options, bool v1)
+    private static async Task HandleAsync(HttpContext context, WriteProcessor processor, TokenStore tokens, HttpIntakeOptions options, WriteApi api)
     {
         var request = context.Request;
         var metrics = context.RequestServices.GetRequiredService<ServerMetrics>();
-        var transport = v1 ? "http_v1" : "http_v2";
+        var v1 = api == WriteApi.V1;
+        var transport = api switch { WriteApi.V1 => "http_v1", WriteApi.V2 => "http_v2", _ => "http_v3" };
+        InfluxCompatibilityEndpoints.VersionHeaders(context);
         var entry = tokens.Find(ReadToken(request, v1));
         if (entry is null)
         {
             context.Response.Headers.WWWAuthenticate = "Token";
-            await ErrorAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "a valid token is required (Authorization: Token <token>)", v1).ConfigureAwait(false);
+            await ErrorAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "a valid token is required (Authorization: Token <token>)", api).ConfigureAwait(false);
             metrics.Write(transport, "unauthorized");
             return;
         }
 
         if (!entry.MayWrite)
         {
-            await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden", $"token '{entry.Name}' ({entry.Role}) may not write", v1).ConfigureAwait(false);
+            await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden", $"token '{entry.Name}' ({entry.Role}) may not write", api).ConfigureAwait(false);
             metrics.Write(transport, "forbidden");
             return;
         }
 
-        if (!LineProtocolTime.TryParsePrecision(request.Query["precision"].ToString(), out var precision)
-            || (!v1 && precision is LineProtocolPrecision.Minutes or LineProtocolPrecision.Hours))
+        var precisionText = request.Query["precision"].ToString();
+        var precisionOk = api == WriteApi.V3
+            ? LineProtocolTime.TryParseV3Precision(precisionText, out var precision)
+            : LineProtocolTime.TryParsePrecision(precisionText, out precision) && (v1 || precision is not (LineProtocolPrecision.Minutes or LineProtocolPrecision.Hours));
+        if (!precisionOk)
         {
-            await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid",
-                $"precision '{request.Query["precision"]}' is not one of {(v1 ? "n, ns, u, us, ms, s, m, h" : "ns, us, ms, s")}", v1).ConfigureAwait(false);
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid", $"precision '{precisionText}' is not one of " + api switch
+            {
+                WriteApi.V1 => "n, ns, u, us, ms, s, m, h",
+                WriteApi.V2 => "ns, us, ms, s",
+                _ => "auto, nanosecond, microsecond, millisecond, second",
+            }, api).ConfigureAwait(false);
             metrics.Write(transport, "invalid");
             return;
         }
 
+        // InfluxDB 3's accept_partial=false: a write with a bad line stores nothing.
+        var acceptPartial = api != WriteApi.V3 || !bool.TryParse(request.Query["accept_partial"].ToString(), out var partial) || partial;
+
         if (request.ContentLength > options.MaxBodyBytes)
         {
-            await TooLargeAsync(context, options, v1).ConfigureAwait(false);
+            await TooLargeAsync(context, options, api).ConfigureAwait(false);
             metrics.Write(transport, "too_large");
             return;
         }
@@ -72,7 +95,7 @@ internal static class WriteEndpoints
         var encoding = request.Headers.ContentEncoding.ToString();
         if (encoding.Length > 0 && !encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
         {
-            await ErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, "invalid", $"Content-Encoding '{encoding}' is not supported (gzip or none)", v1).ConfigureAwait(false);
+            await ErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, "invalid", $"Content-Encoding '{encoding}' is not supported (gzip or none)", api).ConfigureAwait(false);
             metrics.Write(transport, "invalid");
             return;
         }
@@ -87,7 +110,7 @@ internal static class WriteEndpoints
                 var reader = PipeReader.Create(gzip, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
                 try
                 {
-                    outcome = await processor.ProcessAsync(reader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", WriterOf(entry), batchId, context.RequestAborted).ConfigureAwait(false);
+                    outcome = await processor.ProcessAsync(reader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", WriterOf(entry), batchId, context.RequestAborted, acceptPartial).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -96,18 +119,18 @@ internal static class WriteEndpoints
             }
             else
             {
-                outcome = await processor.ProcessAsync(request.BodyReader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", WriterOf(entry), batchId, context.RequestAborted).ConfigureAwait(false);
+                outcome = await processor.ProcessAsync(request.BodyReader, options.MaxBodyBytes, precision, entry.SiteScope, $"token '{entry.Name}'", WriterOf(entry), batchId, context.RequestAborted, acceptPartial).ConfigureAwait(false);
             }
         }
         catch (InvalidDataException ex)
         {
-            await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid", $"the gzip body cannot be decompressed: {ex.Message}", v1).ConfigureAwait(false);
+            await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid", $"the gzip body cannot be decompressed: {ex.Message}", api).ConfigureAwait(false);
             metrics.Write(transport, "invalid");
             return;
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await TooLargeAsync(context, options, v1).ConfigureAwait(false);
+            await TooLargeAsync(context, options, api).ConfigureAwait(false);
             metrics.Write(transport, "too_large");
             return;
         }
@@ -119,17 +142,17 @@ internal static class WriteEndpoints
                 context.Response.StatusCode = StatusCodes.Status204NoContent;
                 break;
             case WriteStatus.Forbidden:
-                await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden", outcome.Message, v1).ConfigureAwait(false);
+                await ErrorAsync(context, StatusCodes.Status403Forbidden, "forbidden", outcome.Message, api).ConfigureAwait(false);
                 break;
             case WriteStatus.TooLarge:
-                await TooLargeAsync(context, options, v1).ConfigureAwait(false);
+                await TooLargeAsync(context, options, api).ConfigureAwait(false);
                 break;
             case WriteStatus.Unavailable:
                 context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                await ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", outcome.Message, v1).ConfigureAwait(false);
+                await ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "unavailable", outcome.Message, api).ConfigureAwait(false);
                 break;
             default:
-                await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid", outcome.Message, v1, outcome).ConfigureAwait(false);
+                await ErrorAsync(context, StatusCodes.Status400BadRequest, "invalid", outcome.Message, api, outcome).ConfigureAwait(false);
                 break;
         }
     }
@@ -162,12 +185,15 @@ internal static class WriteEndpoints
         return v1 && request.Query.TryGetValue("p", out var password) ? password.ToString() : null;
     }
 
-    private static Task TooLargeAsync(HttpContext context, HttpIntakeOptions options, bool v1) =>
+    private static Task TooLargeAsync(HttpContext context, HttpIntakeOptions options, WriteApi api) =>
         ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "request too large",
-            string.Create(CultureInfo.InvariantCulture, $"request body larger than {options.MaxBodyBytes} bytes: nothing was stored; send smaller batches"), v1);
+            string.Create(CultureInfo.InvariantCulture, $"request body larger than {options.MaxBodyBytes} bytes: nothing was stored; send smaller batches"), api);
 
-    /// <summary>InfluxDB's error bodies: v2 <c>{"code","message"}</c>, v1 <c>{"error"}</c>; both with the line problems.</summary>
-    private static async Task ErrorAsync(HttpContext context, int status, string code, string message, bool v1, WriteOutcome? outcome = null)
+    /// <summary>
+    /// InfluxDB's error bodies: v2 <c>{"code","message"}</c>, v1 <c>{"error"}</c>, v3 <c>{"error","data":[{"line_number",
+    /// "error_message"}]}</c>; v1 and v2 with our own <c>rejected</c> and <c>lines</c> (line, column, reason).
+    /// </summary>
+    private static async Task ErrorAsync(HttpContext context, int status, string code, string message, WriteApi api, WriteOutcome? outcome = null)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
@@ -175,17 +201,30 @@ internal static class WriteEndpoints
         using (var json = new Utf8JsonWriter(body))
         {
             json.WriteStartObject();
-            if (v1)
-            {
-                json.WriteString("error", message);
-            }
-            else
+            if (api == WriteApi.V2)
             {
                 json.WriteString("code", code);
                 json.WriteString("message", message);
             }
+            else
+            {
+                json.WriteString("error", message);
+            }
 
-            if (outcome?.Problems is { } problems)
+            if (api == WriteApi.V3 && outcome?.Problems is { } lines)
+            {
+                json.WriteStartArray("data");
+                foreach (var problem in lines)
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("line_number", problem.Line);
+                    json.WriteString("error_message", problem.Reason);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
+            else if (outcome?.Problems is { } problems)
             {
                 json.WriteNumber("rejected", outcome.ProblemCount);
                 json.WriteStartArray("lines");

@@ -23,7 +23,8 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
         string source,
         string writer,
         ReadOnlyMemory<byte> batchId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool acceptPartial = true)
     {
         var now = time.GetUtcNow();
         var aggregation = pipeline.Options.Aggregation;
@@ -50,6 +51,13 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
         if (validator.ForbiddenSite is { } site)
         {
             return new WriteOutcome(WriteStatus.Forbidden, $"{source} may not write readings of site '{site}': nothing was stored");
+        }
+
+        if (!acceptPartial && validator.ProblemCount > 0)
+        {
+            return new WriteOutcome(WriteStatus.Partial, string.Create(CultureInfo.InvariantCulture,
+                $"{validator.ProblemCount} of {read.Lines} line(s) not valid and accept_partial=false: nothing was stored. First: {validator.Problems[0]}"),
+                0, validator.Problems, validator.ProblemCount);
         }
 
         if (validator.HasData)
