@@ -60,7 +60,7 @@ run_serve() { # run number -> result line
   # say how long after the last acknowledgement (a rate that outran the aggregation would show here).
   fields=$(sed -n 's/.*fields=\([0-9]*\).*/\1/p' <<<"$result") since=$(date +%s.%N)
   for _ in $(seq 1 1200); do
-    applied=$(curl -fs "http://127.0.0.1:$port/health" | python3 -c 'import json, sys; print(json.load(sys.stdin)["checks"]["aggregation"]["figures"]["readings_applied"])')
+    applied=$(curl -fs "http://127.0.0.1:$port/health/ready" | python3 -c 'import json, sys; print(json.load(sys.stdin)["checks"]["aggregation"]["figures"]["readings_applied"])')
     [[ $applied == "$fields" ]] && break
     sleep 0.05
   done

@@ -13,12 +13,17 @@ using Monitoring.Domain.Registry;
 // Each connection plays one edge agent: it owns a share of the meters and sends their batches in time order, as
 // agents do (a meter's readings never race each other across connections).
 //
+// With --from-spool DIR it sends instead the records of an InfluxDB sink's spool (a copy: the folder is opened as the
+// sink opens it), each record one request, dealt to the connections in turn: what `monitoring serve`'s sink would
+// send, for bench/sink-compare.sh.
+//
 // monitoring-load --url http://127.0.0.1:8080/api/v2/write?precision=s [--token T] [--registry config]
-//                 [--lines 6000000] [--batch 5000] [--connections 4] [--gzip]
+//                 [--lines 6000000] [--batch 5000] [--connections 4] [--gzip] [--from-spool DIR]
 var options = ParseArguments(args);
-var registry = SiteRegistryLoader.LoadDirectory(options.Registry).Registry
-    ?? throw new InvalidOperationException($"registry {options.Registry} does not load: run `monitoring config check`");
-var agents = BuildBatches(registry, options.Lines, options.Batch, options.Connections, options.Gzip);
+var agents = options.Spool is { } spool
+    ? SpoolBatches(spool, options.Connections, options.Gzip)
+    : BuildBatches(SiteRegistryLoader.LoadDirectory(options.Registry).Registry
+        ?? throw new InvalidOperationException($"registry {options.Registry} does not load: run `monitoring config check`"), options.Lines, options.Batch, options.Connections, options.Gzip);
 var all = agents.SelectMany(a => a).ToList();
 var bytes = all.Sum(b => (long)b.Body.Length);
 Console.Error.WriteLine($"{options.Connections} agents, {all.Count} batches, {all.Sum(b => b.Lines)} lines, {all.Sum(b => b.Fields)} field values, {bytes / 1e6:F1} MB{(options.Gzip ? " gzip" : "")} -> {options.Url}");
@@ -136,6 +141,22 @@ static List<List<Batch>> BuildBatches(SiteRegistry registry, int totalLines, int
     return agents;
 }
 
+static List<List<Batch>> SpoolBatches(string directory, int connections, bool gzip)
+{
+    var agents = Enumerable.Range(0, connections).Select(_ => new List<Batch>()).ToList();
+    var buffer = Monitoring.Storage.DiskBuffer.Open(new Monitoring.Storage.DiskBufferOptions { Directory = directory, Fsync = false }, out _);
+    var next = 0;
+    foreach (var record in buffer.Peek(int.MaxValue))
+    {
+        var text = new StringBuilder(Encoding.UTF8.GetString(record.Payload.Span));
+        var lines = record.Payload.Span.Count((byte)'\n');
+        agents[next++ % connections].Add(Batch.Create(text, lines, lines, gzip));
+    }
+
+    buffer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    return agents;
+}
+
 static Options ParseArguments(string[] args)
 {
     var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -164,10 +185,11 @@ static Options ParseArguments(string[] args)
         Number("lines", 6_000_000),
         Number("batch", 5000),
         Number("connections", 4),
-        gzip);
+        gzip,
+        values.GetValueOrDefault("from-spool"));
 }
 
-internal sealed record Options(Uri Url, string? Token, string Registry, int Lines, int Batch, int Connections, bool Gzip);
+internal sealed record Options(Uri Url, string? Token, string Registry, int Lines, int Batch, int Connections, bool Gzip, string? Spool);
 
 internal sealed record Batch(byte[] Body, int Lines, int Fields)
 {

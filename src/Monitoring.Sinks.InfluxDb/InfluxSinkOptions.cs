@@ -52,6 +52,9 @@ public sealed record InfluxSinkOptions
     /// </summary>
     public int MaxInFlight { get; init; } = 4;
 
+    /// <summary>Compress each request (gzip, fastest level): less network, a little CPU. Off on loopback or a fast LAN.</summary>
+    public bool Gzip { get; init; } = true;
+
     /// <summary>Folder of the spool (crash-safe, bounded); a batch leaves it when the server confirmed it.</summary>
     public required string SpoolDirectory { get; init; }
 

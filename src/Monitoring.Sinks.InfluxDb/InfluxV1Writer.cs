@@ -6,7 +6,7 @@ using System.Text;
 namespace Monitoring.Sinks.InfluxDb;
 
 /// <summary>
-/// InfluxDB 1.x: <c>POST {url}/write?db=&amp;rp=&amp;precision=ms</c> with a gzip body. Credentials go in headers
+/// InfluxDB 1.x: <c>POST {url}/write?db=&amp;rp=&amp;precision=ms</c> with a gzip body (unless <see cref="InfluxSinkOptions.Gzip"/> is off). Credentials go in headers
 /// (basic authentication for user and password, <c>Authorization: Token</c> for 1.8+ tokens), never in the URL,
 /// where proxies and access logs would keep them.
 /// </summary>
@@ -14,6 +14,7 @@ public sealed class InfluxV1Writer : IInfluxWriter
 {
     private readonly HttpClient _http;
     private readonly Uri _writeUri;
+    private readonly bool _gzip;
 
     public InfluxV1Writer(InfluxSinkOptions options)
     {
@@ -23,6 +24,7 @@ public sealed class InfluxV1Writer : IInfluxWriter
             + (string.IsNullOrEmpty(options.RetentionPolicy) ? string.Empty : "&rp=" + Uri.EscapeDataString(options.RetentionPolicy))
             + "&precision=ms";
         _writeUri = new Uri(WithTrailingSlash(options.Url), query);
+        _gzip = options.Gzip;
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = options.Timeout })
         {
             Timeout = options.Timeout,
@@ -44,7 +46,7 @@ public sealed class InfluxV1Writer : IInfluxWriter
 
     public async Task WriteAsync(ReadOnlyMemory<byte> lineProtocol, CancellationToken cancellationToken)
     {
-        using var content = await GzipContentAsync(lineProtocol, cancellationToken).ConfigureAwait(false);
+        using HttpContent content = _gzip ? await GzipContentAsync(lineProtocol, cancellationToken).ConfigureAwait(false) : PlainContent(lineProtocol);
         using var request = new HttpRequestMessage(HttpMethod.Post, _writeUri) { Content = content };
         HttpResponseMessage response;
         try
@@ -80,6 +82,13 @@ public sealed class InfluxV1Writer : IInfluxWriter
     {
         _http.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private static ReadOnlyMemoryContent PlainContent(ReadOnlyMemory<byte> lineProtocol)
+    {
+        var content = new ReadOnlyMemoryContent(lineProtocol);
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
+        return content;
     }
 
     private static async Task<ByteArrayContent> GzipContentAsync(ReadOnlyMemory<byte> lineProtocol, CancellationToken cancellationToken)

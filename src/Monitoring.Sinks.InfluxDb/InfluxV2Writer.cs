@@ -39,7 +39,10 @@ public sealed class InfluxV2Writer : IInfluxWriter
         }
 
         _client = new InfluxDBClient(clientOptions);
-        _client.EnableGzip();
+        if (options.Gzip)
+        {
+            _client.EnableGzip();
+        }
         _writeApi = _client.GetWriteApiAsync();
         Description = options.ToString();
     }

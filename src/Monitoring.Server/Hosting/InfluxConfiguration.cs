@@ -35,6 +35,8 @@ internal sealed class InfluxConfiguration
 
     public int MaxInFlight { get; set; } = 4;
 
+    public bool Gzip { get; set; } = true;
+
     public long SpoolMaxBytes { get; set; } = 1L << 30;
 
     public bool WriteSeriesIntervals { get; set; } = true;
@@ -80,6 +82,7 @@ internal sealed class InfluxConfiguration
             Token = string.IsNullOrEmpty(token) || Username is not null ? null : token,
             BatchLines = BatchLines,
             MaxInFlight = MaxInFlight,
+            Gzip = Gzip,
             SpoolDirectory = Path.Combine(dataDirectory, "spool"),
             SpoolMaxBytes = SpoolMaxBytes,
             WriteSeriesIntervals = WriteSeriesIntervals,
