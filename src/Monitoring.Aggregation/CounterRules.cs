@@ -3,8 +3,23 @@ namespace Monitoring.Aggregation;
 /// <summary>A share of consumption and the reading span it belongs to: spread over the span by duration.</summary>
 internal readonly record struct CounterPiece(long T1, long T2, double Amount, IntervalQuality Flags);
 
-/// <summary>What the counter rules need to know about a series.</summary>
-internal readonly record struct CounterSettings(double Multiplier, double? RolloverModulus, double? RatedRate, double SpikeFactor);
+/// <summary>
+/// What the counter rules need to know about a series. A multiplier changed by the registry (a new CT ratio) applies
+/// from <see cref="MultiplierFrom"/> (event time, Unix ms): samples before it, and the share of a counter span before
+/// it, keep <see cref="PreviousMultiplier"/>.
+/// </summary>
+internal readonly record struct CounterSettings(
+    double Multiplier, double? RolloverModulus, double? RatedRate, double SpikeFactor, double PreviousMultiplier = 1, long MultiplierFrom = long.MinValue)
+{
+    /// <summary>The multiplier of a gauge sample taken at <paramref name="t"/>.</summary>
+    public double MultiplierAt(long t) => t < MultiplierFrom ? PreviousMultiplier : Multiplier;
+
+    /// <summary>The multiplier of a counter delta over (<paramref name="t1"/>, <paramref name="t2"/>]: prorated by time when the change lies inside.</summary>
+    public double MultiplierOver(long t1, long t2) =>
+        t2 <= MultiplierFrom ? PreviousMultiplier
+        : t1 >= MultiplierFrom || t2 <= t1 ? Multiplier
+        : ((PreviousMultiplier * (MultiplierFrom - t1)) + (Multiplier * (t2 - MultiplierFrom))) / (t2 - t1);
+}
 
 /// <summary>
 /// methods.md §Counters: the consumption between two consecutive valid reads of a cumulative register. Pure;
@@ -35,7 +50,7 @@ internal static class CounterRules
     {
         second = default;
         reference = cur;
-        var m = settings.Multiplier;
+        var m = settings.MultiplierOver(t1, t2);
         foreach (var replacement in replacements)
         {
             if (replacement.At > t1 && replacement.At <= t2)

@@ -43,6 +43,7 @@ public sealed class IntervalAggregator
     private readonly HistoryEntry[] _history;
     private readonly ReplacementPoint[]?[] _replacements;
     private readonly List<Correction> _corrections = new(64);
+    private readonly List<(int Id, ReplacementPoint[] Before)> _changedReplacements = [];
     private long _globalMaxEventTime = long.MinValue;
 
     private long _accepted;
@@ -89,6 +90,10 @@ public sealed class IntervalAggregator
             _calendars[id] = siteCalendars[info.SiteIndex];
             _settings[id] = new CounterSettings(info.Multiplier, info.RolloverModulus, info.RatedRate, options.SpikeFactor);
             _state[id] = SeriesState.Empty;
+            if (info.Kind == FieldKind.Counter && info.Meter?.Replacements.Where(r => r.Field == info.Field).ToList() is { Count: > 0 } registered)
+            {
+                _replacements[id] = [.. registered.Select(r => new ReplacementPoint(r.At.ToUnixTimeMilliseconds(), r.OldFinal, r.NewInitial))];
+            }
         }
     }
 
@@ -240,13 +245,16 @@ public sealed class IntervalAggregator
     }
 
     /// <summary>
-    /// Writes the whole state (series, open intervals, pending readings, history, counters) for a checkpoint: loaded
-    /// into an aggregator built from the same registry and options, it continues exactly where this one stands.
+    /// Writes the whole state (series, open intervals, pending readings, history, counters) for a checkpoint, keyed by
+    /// each series' <c>site/meter/field</c>: loaded into an aggregator built from the same registry, it continues exactly
+    /// where this one stands; under a changed registry every series still there continues (with its current settings
+    /// from then on), a new one starts fresh.
     /// </summary>
     public void SaveState(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        StateFile.WriteHeader(destination, nameof(IntervalAggregator), StateFingerprint());
+        StateFile.WriteHeader(destination, nameof(IntervalAggregator), Layout());
+        StateFile.WriteKeys(destination, [.. _catalog.Series.Select(s => s.ToString())]);
         StateFile.WriteArray(destination, _state);
         StateFile.WriteArray(destination, _open);
         StateFile.WriteArray(destination, _pending);
@@ -254,25 +262,157 @@ public sealed class IntervalAggregator
         StateFile.WriteArray(destination, [
             _globalMaxEventTime, _accepted, _reordered, _corrected, _duplicates, _tooLate,
             _rejectedInvalid, _rejectedFuture, _pendingOverflow, _intervals, _correctionRecords]);
+
+        // What the state's values were computed with: a changed registry is compared with it at load.
+        StateFile.WriteArray(destination, [.. _settings.Select(c => new SavedSettings(c.Multiplier, c.PreviousMultiplier, c.MultiplierFrom))]);
+        StateFile.WriteArray(destination, [.. _replacements.Select(r => r?.Length ?? 0)]);
+        StateFile.WriteArray(destination, [.. _replacements.SelectMany(r => r ?? [])]);
     }
 
-    /// <summary>Replaces the state with one written by <see cref="SaveState"/>; <see cref="InvalidDataException"/> when it does not fit.</summary>
-    public void LoadState(Stream source)
+    /// <summary>
+    /// Replaces the state with one written by <see cref="SaveState"/>, matching series by key; returns how the saved
+    /// series map onto the catalog. <see cref="StateLayoutException"/> when <see cref="AggregatorOptions.PendingCapacity"/>
+    /// or <see cref="AggregatorOptions.HistoryDepth"/> changed (the arrays' layout); <see cref="InvalidDataException"/>
+    /// when it is not such a state.
+    /// </summary>
+    public KeyMap LoadState(Stream source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        StateFile.ReadHeader(source, nameof(IntervalAggregator), StateFingerprint());
-        StateFile.ReadArray(source, _state);
-        StateFile.ReadArray(source, _open);
-        StateFile.ReadArray(source, _pending);
-        StateFile.ReadArray(source, _history);
+        var format = StateFile.ReadHeader(source, nameof(IntervalAggregator), () => StateFile.LegacyFingerprint(
+            _catalog, _lateness, _gapThreshold, _pendingCapacity, _historyDepth, BitConverter.DoubleToInt64Bits(_settings.Length > 0 ? _settings[0].SpikeFactor : 0)), Layout());
+        var ids = _catalog.Series.Select((s, i) => (Key: s.ToString(), Id: i)).ToDictionary(p => p.Key, p => p.Id, StringComparer.Ordinal);
+        var keys = format == StateFile.LegacyVersion
+            ? StateFile.Identity(_catalog.Count)
+            : StateFile.ReadKeys(source, key => ids.TryGetValue(key, out var id) ? id : -1, _catalog.Count);
+        StateFile.ReadKeyedArray(source, _state, keys, 1);
+        StateFile.ReadKeyedArray(source, _open, keys, Resolutions);
+        StateFile.ReadKeyedArray(source, _pending, keys, _pendingCapacity);
+        StateFile.ReadKeyedArray(source, _history, keys, _historyDepth);
         var scalars = new long[11];
         StateFile.ReadArray(source, scalars);
         (_globalMaxEventTime, _accepted, _reordered, _corrected, _duplicates, _tooLate) = (scalars[0], scalars[1], scalars[2], scalars[3], scalars[4], scalars[5]);
         (_rejectedInvalid, _rejectedFuture, _pendingOverflow, _intervals, _correctionRecords) = (scalars[6], scalars[7], scalars[8], scalars[9], scalars[10]);
+        if (format != StateFile.LegacyVersion)
+        {
+            ApplyRegistryChanges(source, keys);
+        }
+
+        return keys;
     }
 
-    private ulong StateFingerprint() =>
-        StateFile.Fingerprint(_catalog, _lateness, _gapThreshold, _pendingCapacity, _historyDepth, (long)BitConverter.DoubleToInt64Bits(_settings.Length > 0 ? _settings[0].SpikeFactor : 0));
+    /// <summary>Replacements declared after their readings were aggregated, that could not be corrected because the readings around them are no longer remembered.</summary>
+    public long ReplacementsTooLate { get; private set; }
+
+    /// <summary>
+    /// A series whose multiplier changed keeps the old one for readings before the change (the meter's
+    /// <see cref="Meter.EffectiveFrom"/>, else now); a replacement declared or withdrawn after its readings were
+    /// aggregated is noted for <see cref="ReconcileReplacements"/>.
+    /// </summary>
+    private void ApplyRegistryChanges(Stream source, KeyMap keys)
+    {
+        var saved = new SavedSettings[keys.Map.Length];
+        StateFile.ReadArray(source, saved);
+        var counts = new int[keys.Map.Length];
+        StateFile.ReadArray(source, counts);
+        var points = new ReplacementPoint[counts.Sum()];
+        StateFile.ReadArray(source, points);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var offset = 0;
+        for (var i = 0; i < keys.Map.Length; i++)
+        {
+            var before = points.AsSpan(offset, counts[i]);
+            offset += counts[i];
+            var id = keys.Map[i];
+            if (id < 0)
+            {
+                continue;
+            }
+
+            ref var settings = ref _settings[id];
+            settings = saved[i].Multiplier == settings.Multiplier
+                ? settings with { PreviousMultiplier = saved[i].PreviousMultiplier, MultiplierFrom = saved[i].MultiplierFrom }
+                : settings with { PreviousMultiplier = saved[i].Multiplier, MultiplierFrom = _catalog[id].Meter?.EffectiveFrom?.ToUnixTimeMilliseconds() ?? now };
+            if (!before.SequenceEqual(Replacements(id)))
+            {
+                _changedReplacements.Add((id, before.ToArray()));
+            }
+        }
+    }
+
+    /// <summary>
+    /// After <see cref="LoadState"/> and once the sinks behind this aggregator have loaded their own state: applies the
+    /// replacements the registry declared (or withdrew) since the state was saved to the readings already aggregated,
+    /// as corrections. Returns how many series it changed.
+    /// </summary>
+    public int ReconcileReplacements()
+    {
+        foreach (var (id, before) in _changedReplacements)
+        {
+            RecomputeReplacements(id, before, Replacements(id));
+        }
+
+        var count = _changedReplacements.Count;
+        _changedReplacements.Clear();
+        return count;
+    }
+
+    /// <summary>Takes back what the remembered readings contributed from the first changed replacement on, and adds it again under the current ones.</summary>
+    private void RecomputeReplacements(int id, ReplacementPoint[] before, ReadOnlySpan<ReplacementPoint> after)
+    {
+        ref var s = ref _state[id];
+        var changed = long.MaxValue;
+        foreach (var point in before)
+        {
+            changed = after.Contains(point) ? changed : Math.Min(changed, point.At);
+        }
+
+        foreach (var point in after)
+        {
+            changed = before.AsSpan().Contains(point) ? changed : Math.Min(changed, point.At);
+        }
+
+        // The first remembered reading at or after the change ends the span that holds it.
+        var position = 0;
+        while (position < s.HistoryCount && _history[HistoryIndex(id, ref s, position)].Time < changed)
+        {
+            position++;
+        }
+
+        if (position == s.HistoryCount)
+        {
+            return; // after every reading so far: the readings to come meet it on time
+        }
+
+        if (position == 0)
+        {
+            ReplacementsTooLate++;
+            return;
+        }
+
+        var start = _history[HistoryIndex(id, ref s, position - 1)];
+        var (refTime, refValue) = (start.ReferenceTime, start.ReferenceValue);
+        for (var j = position; j < s.HistoryCount; j++)
+        {
+            var entry = _history[HistoryIndex(id, ref s, j)];
+            SpreadEvaluated(id, ref s, refTime, refValue, entry.Time, entry.Raw, before, -1, out refValue);
+            refTime = entry.Time;
+        }
+
+        (refTime, refValue) = (start.ReferenceTime, start.ReferenceValue);
+        for (var j = position; j < s.HistoryCount; j++)
+        {
+            ref var entry = ref _history[HistoryIndex(id, ref s, j)];
+            SpreadEvaluated(id, ref s, refTime, refValue, entry.Time, entry.Raw, after, 1, out refValue);
+            refTime = entry.Time;
+            entry = entry with { ReferenceTime = refTime, ReferenceValue = refValue };
+        }
+
+        s.ReferenceTime = refTime;
+        s.ReferenceValue = refValue;
+        FlushCorrections(id);
+    }
+
+    private (string, long)[] Layout() => [("Aggregation:PendingCapacity", _pendingCapacity), ("Aggregation:HistoryDepth", _historyDepth)];
 
     /// <summary>End of input (shutdown, end of a replay, tests): every pending reading becomes final and every open interval holding data closes.</summary>
     public void CloseAll()
@@ -356,7 +496,7 @@ public sealed class IntervalAggregator
         if (_catalog[id].Kind == FieldKind.Gauge)
         {
             AdvanceOpen(id, ref s, t);
-            AddSample(id, t, value * _settings[id].Multiplier);
+            AddSample(id, t, value * _settings[id].MultiplierAt(t));
             PushHistory(id, ref s, new HistoryEntry(t, value, 0, 0));
         }
         else
@@ -407,7 +547,7 @@ public sealed class IntervalAggregator
 
         if (_catalog[id].Kind == FieldKind.Gauge)
         {
-            AddSample(id, t, value * _settings[id].Multiplier);
+            AddSample(id, t, value * _settings[id].MultiplierAt(t));
             if (position > 0 || !s.HistoryTruncated)
             {
                 InsertHistory(id, ref s, position, new HistoryEntry(t, value, 0, 0));
@@ -811,6 +951,9 @@ public sealed class IntervalAggregator
 
     /// <summary>A final reading and the counter reference after it (time, value: the value stays put after a DIP).</summary>
     private readonly record struct HistoryEntry(long Time, double Raw, long ReferenceTime, double ReferenceValue);
+
+    /// <summary>A series' multipliers as its state was computed with them (for a checkpoint).</summary>
+    private readonly record struct SavedSettings(double Multiplier, double PreviousMultiplier, long MultiplierFrom);
 
     private struct SeriesState
     {

@@ -20,6 +20,7 @@ namespace Monitoring.Ingestion;
 public sealed partial class IngestPipeline : IAsyncDisposable
 {
     private const string CheckpointFile = "checkpoint.bin";
+    private const string PreviousCheckpointFile = "checkpoint.prev.bin";
     private const uint CheckpointMagicV1 = 0x4B434D4D; // "MMCK": batch ids only
     private const uint CheckpointMagic = 0x32434D4D; // "MMC2": batch ids and the agents' high-water marks
 
@@ -58,6 +59,14 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     private Task _applier = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
     private long _queuedBytes;
+
+    // The log position of the checkpoint kept as checkpoint.prev.bin: the log keeps what follows it, so that a
+    // damaged checkpoint.bin can be rebuilt from the previous one and the log.
+    private long _previousCheckpointLsn;
+
+    // Series ids of the log's records written before a restart, mapped to the current registry's (null: the same).
+    private int[]? _replayMap;
+    private long _readingsOfRemovedSeries;
     private long _refusedFailed;
     private string? _walError;
     private long _walErrorAtMs;
@@ -308,6 +317,8 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         var reader = _submissions.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Awake with work: stuck is "no progress since this moment", not since the last write of a quiet hour.
+            _logWriterLoop.Progress();
             while (_appending.Count < 256 && reader.TryRead(out var submission))
             {
                 _appending.Add((submission, [.. submission.Records.Select(AppendAsync)]));
@@ -415,6 +426,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         var reader = _work.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            _applierLoop.Progress();
             while (reader.TryRead(out var work))
             {
                 try
@@ -530,9 +542,22 @@ public sealed partial class IngestPipeline : IAsyncDisposable
 
         var wantsReadings = _output.WantsReadings;
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var map = _replayMap;
         foreach (var point in batch.Points)
         {
-            var result = _aggregator.Update(point.SeriesId, point.TimestampMs, point.Value, now);
+            var seriesId = point.SeriesId;
+            if (map is not null)
+            {
+                // A record of the log written under the registry of the checkpoint, replayed under the current one.
+                seriesId = (uint)seriesId < (uint)map.Length ? map[seriesId] : -1;
+                if (seriesId < 0)
+                {
+                    _readingsOfRemovedSeries++;
+                    continue;
+                }
+            }
+
+            var result = _aggregator.Update(seriesId, point.TimestampMs, point.Value, now);
             switch (result)
             {
                 case UpdateResult.Accepted:
@@ -540,7 +565,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                     _readingsApplied++;
                     if (wantsReadings)
                     {
-                        _output.WriteReading(_catalog[point.SeriesId], point.TimestampMs, point.Value);
+                        _output.WriteReading(_catalog[seriesId], point.TimestampMs, point.Value);
                     }
 
                     break;
@@ -549,7 +574,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                     break;
                 default:
                     _readingsRejected++;
-                    QuarantineApplied(point, result);
+                    QuarantineApplied(point with { SeriesId = seriesId }, result);
                     break;
             }
         }
@@ -585,28 +610,39 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         var temporary = path + ".tmp";
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            using (var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
+            var checksummed = new CheckpointFileStream(file);
+            using (var writer = new BinaryWriter(checksummed, Encoding.UTF8, leaveOpen: true))
             {
                 writer.Write(CheckpointMagic);
                 writer.Write(lsn);
                 _appliedIds.Save(writer);
             }
 
-            _aggregator.SaveState(file);
-            _rollups.SaveState(file);
-            _output.SaveState(file);
+            _aggregator.SaveState(checksummed);
+            _rollups.SaveState(checksummed);
+            _output.SaveState(checksummed);
+            checksummed.WriteTrailer();
             await file.FlushAsync().ConfigureAwait(false);
             file.Flush(flushToDisk: _options.Fsync);
+        }
+
+        // The checkpoint before this one stays as checkpoint.prev.bin, with the log since it.
+        var previous = Path.Combine(_options.DataDirectory, PreviousCheckpointFile);
+        var keepFrom = Interlocked.Read(ref _checkpointLsn);
+        if (File.Exists(path))
+        {
+            File.Move(path, previous, overwrite: true);
         }
 
         File.Move(temporary, path, overwrite: true);
         if (_options.Fsync)
         {
-            // The rename must be durable before the log behind it is truncated.
+            // The renames must be durable before the log behind them is truncated.
             DirectorySync.Flush(_options.DataDirectory);
         }
 
-        _wal.Acknowledge(lsn);
+        _wal.Acknowledge(Math.Min(keepFrom, lsn));
+        _previousCheckpointLsn = keepFrom;
         _quarantine.SaveHours();
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         Interlocked.Exchange(ref _checkpointLsn, lsn);
@@ -616,27 +652,69 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         LogCheckpoint(_logger, lsn, elapsed.TotalMilliseconds);
     }
 
+    /// <summary>
+    /// After a start under a changed registry: the log before the new checkpoint holds series ids of the old one and
+    /// the previous checkpoint its keys; neither may be used again.
+    /// </summary>
+    private void ForgetOldRegistry()
+    {
+        File.Delete(Path.Combine(_options.DataDirectory, PreviousCheckpointFile));
+        var lsn = Interlocked.Read(ref _checkpointLsn);
+        _wal.Acknowledge(lsn);
+        _previousCheckpointLsn = lsn;
+        _replayMap = null;
+    }
+
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         var path = Path.Combine(_options.DataDirectory, CheckpointFile);
+        var previous = Path.Combine(_options.DataDirectory, PreviousCheckpointFile);
         long after = 0;
-        if (File.Exists(path))
+        var registryChanged = false;
+        var existed = File.Exists(path) || File.Exists(previous);
+        var chosen = ChooseCheckpoint(path, previous);
+        if (chosen is not null)
         {
-            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            await using var file = new FileStream(chosen, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             using var reader = new BinaryReader(file, Encoding.UTF8, leaveOpen: true);
             var magic = reader.ReadUInt32();
             if (magic is not (CheckpointMagic or CheckpointMagicV1))
             {
-                throw new InvalidDataException($"{path} is not a checkpoint");
+                throw new InvalidDataException($"{chosen} is not a checkpoint");
             }
 
             after = reader.ReadInt64();
             _appliedIds.Load(reader, withHighWater: magic == CheckpointMagic);
             _stored.Load(_appliedIds);
-            _aggregator.LoadState(file);
-            _rollups.LoadState(file);
+            var series = _aggregator.LoadState(file);
+            var targets = _rollups.LoadState(file);
             _output.LoadState(file);
-            LogCheckpointLoaded(_logger, path, after);
+            LogCheckpointLoaded(_logger, chosen, after);
+            if (_aggregator.ReconcileReplacements() is var reconciled and > 0)
+            {
+                LogReplacementsReconciled(_logger, reconciled, _aggregator.ReplacementsTooLate);
+                registryChanged = true;
+            }
+            if (series.Removed.Count > 0 || series.Added > 0 || targets.Removed.Count > 0 || targets.Added > 0 || series.Map.Where((id, i) => id != i).Any())
+            {
+                registryChanged = true;
+                _replayMap = series.Map;
+                LogRegistryChanged(_logger, series.Kept, series.Added, series.Removed.Count, targets.Kept, targets.Added, targets.Removed.Count,
+                    string.Join(", ", series.Removed.Take(10)));
+            }
+
+            if (chosen == previous)
+            {
+                _previousCheckpointLsn = after;
+            }
+            else if (File.Exists(previous) && CheckpointFileStream.Verify(previous, out _) is null)
+            {
+                _previousCheckpointLsn = ReadLsn(previous);
+            }
+            else
+            {
+                _previousCheckpointLsn = after;
+            }
         }
 
         var replayed = 0L;
@@ -689,9 +767,62 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         _lastCheckpointMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         if (replayed > 0)
         {
-            LogReplayed(_logger, replayed, readings);
+            LogReplayed(_logger, replayed, readings, _readingsOfRemovedSeries);
+        }
+
+        // A first start writes a checkpoint at once, so that the log's series ids always have the registry they were
+        // written under beside them; a start under a changed registry too, before anything else is logged.
+        if (replayed > 0 || !existed || registryChanged || chosen != path)
+        {
             await CheckpointNowAsync().ConfigureAwait(false);
         }
+
+        if (registryChanged)
+        {
+            ForgetOldRegistry();
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint to start from: <c>checkpoint.bin</c> when its checksum holds, else <c>checkpoint.prev.bin</c>
+    /// (the log since it is kept), null when there is none; throws when every one there is damaged.
+    /// </summary>
+    private string? ChooseCheckpoint(string path, string previous)
+    {
+        if (!File.Exists(path) && !File.Exists(previous))
+        {
+            return null;
+        }
+
+        var legacy = false;
+        var problem = File.Exists(path) ? CheckpointFileStream.Verify(path, out legacy) : "missing";
+        if (problem is null)
+        {
+            if (legacy)
+            {
+                LogLegacyCheckpoint(_logger, path);
+            }
+
+            return path;
+        }
+
+        var previousProblem = File.Exists(previous) ? CheckpointFileStream.Verify(previous, out _) : "missing";
+        if (previousProblem is null)
+        {
+            LogCheckpointDamaged(_logger, path, problem, previous);
+            return previous;
+        }
+
+        throw new InvalidDataException(
+            $"{path} is damaged ({problem}) and so is {previous} ({previousProblem}): move both away to start the aggregation afresh from the write-ahead log alone (what the log no longer holds is lost from the intervals)");
+    }
+
+    private static long ReadLsn(string checkpoint)
+    {
+        using var file = new FileStream(checkpoint, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var reader = new BinaryReader(file);
+        reader.ReadUInt32();
+        return reader.ReadInt64();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Write-ahead log repaired at start: {Problem}")]
@@ -712,8 +843,20 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Path} loaded (log position {Lsn})")]
     private static partial void LogCheckpointLoaded(ILogger logger, string path, long lsn);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Batches} write(s), {Readings} reading(s) from the write-ahead log")]
-    private static partial void LogReplayed(ILogger logger, long batches, long readings);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Batches} write(s), {Readings} reading(s) from the write-ahead log ({Removed} of series the registry no longer has)")]
+    private static partial void LogReplayed(ILogger logger, long batches, long readings, long removed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The registry changed since the checkpoint: {Kept} series continue, {Added} are new, {Removed} are gone (their open intervals end here; e.g. {Examples}); roll-up targets: {TargetsKept} continue, {TargetsAdded} new, {TargetsRemoved} gone")]
+    private static partial void LogRegistryChanged(ILogger logger, int kept, int added, int removed, int targetsKept, int targetsAdded, int targetsRemoved, string examples);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meter replacements declared since the checkpoint: {Series} series computed again from their remembered readings (corrections follow); {TooLate} too old to correct")]
+    private static partial void LogReplacementsReconciled(ILogger logger, int series, long tooLate);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoint {Path} is damaged ({Problem}): starting from {Previous} and the write-ahead log since it")]
+    private static partial void LogCheckpointDamaged(ILogger logger, string path, string problem, string previous);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Path} has no checksum (written by an earlier version): loaded as it is; the next one has one")]
+    private static partial void LogLegacyCheckpoint(ILogger logger, string path);
 
     private enum WorkKind
     {

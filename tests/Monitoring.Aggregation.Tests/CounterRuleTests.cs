@@ -96,6 +96,57 @@ public sealed class CounterRuleTests
     }
 
     [Fact]
+    public void A_replacement_declared_in_the_registry_is_applied_as_one_registered_in_code()
+    {
+        var meter = Meter("m1", Counter()) with { Replacements = [new RegisteredReplacement("energy_import_kwh", Utc($"{Day}00:10:00Z"), 1030, 2)] };
+        var h = new Harness(Registry("UTC", meter));
+        h.Read("m1", $"{Day}00:00:00Z", 1000);
+        h.Read("m1", $"{Day}00:15:00Z", 12);
+        h.Read("m1", $"{Day}00:30:00Z", 20);
+        h.Aggregator.CloseAll();
+
+        Assert.Equal(((1030 - 1000) + (12 - 2), IntervalQuality.Replacement), (Quarter(h, "00:00").Consumption, Quarter(h, "00:00").Flags));
+        Assert.Equal(8, Quarter(h, "00:15").Consumption);
+    }
+
+    [Fact]
+    public void A_replacement_declared_after_its_readings_were_aggregated_turns_the_reset_into_corrections_to_the_true_totals()
+    {
+        // The swap at 00:10 (old register 1030, new one from 2) was not declared: the readings make a RESET.
+        var undeclared = Registry("UTC", Meter("m1", Counter()));
+        var h = new Harness(undeclared);
+        h.Read("m1", $"{Day}00:00:00Z", 1000);
+        h.Read("m1", $"{Day}00:15:00Z", 12);
+        h.Read("m1", $"{Day}00:30:00Z", 20);
+        h.Read("m1", $"{Day}00:45:00Z", 31);
+        h.Read("m1", $"{Day}01:15:00Z", 51);
+        Assert.Equal(IntervalQuality.Reset, Quarter(h, "00:00").Flags);
+        Assert.Equal(12, Quarter(h, "00:00").Consumption);
+        using var state = new MemoryStream();
+        h.Aggregator.SaveState(state);
+        state.Position = 0;
+
+        // Declared in the registry, the server restarted: the reset becomes the replacement, as corrections.
+        var declared = Registry("UTC", Meter("m1", Counter()) with { Replacements = [new RegisteredReplacement("energy_import_kwh", Utc($"{Day}00:10:00Z"), 1030, 2)] });
+        var sink = new InMemoryIntervalSink();
+        var restarted = new IntervalAggregator(SeriesCatalog.Create(declared), sink, new AggregatorOptions(), h.Time);
+        restarted.LoadState(state);
+        Assert.Equal(1, restarted.ReconcileReplacements());
+        var corrections = sink.Records.Where(r => r.IsCorrection && r.Resolution == IntervalResolution.FifteenMinutes && r.Start == Utc($"{Day}00:00:00Z")).ToList();
+        var quarter = Assert.Single(corrections);
+        Assert.Equal((1030 - 1000) + (12 - 2) - 12, quarter.Consumption, 9);
+        Assert.True(quarter.Flags.HasFlag(IntervalQuality.Replacement));
+        restarted.CloseAll();
+
+        // Original plus corrections: the true consumption in the quarter, the hour and the day.
+        var records = h.Sink.Records.Concat(sink.Records).Where(r => r.Series.MeterId == "m1").ToList();
+        double Total(IntervalResolution resolution, string start) => records.Where(r => r.Resolution == resolution && r.Start == Utc($"{Day}{start}Z")).Sum(r => r.Consumption);
+        Assert.Equal(40, Total(IntervalResolution.FifteenMinutes, "00:00:00"), 9);
+        Assert.Equal(40 + 8 + 11 + 10, Total(IntervalResolution.Hour, "00:00:00"), 9); // half of the 00:45-01:15 gap
+        Assert.Equal(40 + 8 + 11 + 20, Total(IntervalResolution.Day, "00:00:00"), 9);
+    }
+
+    [Fact]
     public void A_replacement_inside_a_gap_spreads_each_register_over_its_own_span()
     {
         var h = new Harness(Registry("UTC", Meter("m1", Counter())));

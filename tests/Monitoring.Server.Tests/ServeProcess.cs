@@ -48,11 +48,13 @@ internal sealed class ServeProcess : IAsyncDisposable
 
     /// <summary>Starts <c>serve</c> on <paramref name="data"/> (tokens in <c>{data}/tokens.json</c>) and waits until it is ready.</summary>
     /// <param name="port">0 for a free one; a fixed one to restart on the same address.</param>
-    public static async Task<ServeProcess> StartAsync(string data, ITestOutputHelper log, IReadOnlyDictionary<string, string>? environment = null, int port = 0, string? tokens = null)
+    /// <param name="registry">The registry folder (default: the example registry).</param>
+    public static async Task<ServeProcess> StartAsync(
+        string data, ITestOutputHelper log, IReadOnlyDictionary<string, string>? environment = null, int port = 0, string? tokens = null, string? registry = null)
     {
         port = port == 0 ? FreePort() : port;
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "monitoring.dll"), "serve", "--registry", MonitoringCommand.BundledRegistry,
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "monitoring.dll"), "serve", "--registry", registry ?? MonitoringCommand.BundledRegistry,
                      "--urls", $"http://127.0.0.1:{port}", "--data", data, "--tokens", tokens ?? Path.Combine(data, "tokens.json") })
         {
             info.ArgumentList.Add(argument);

@@ -114,11 +114,15 @@ public sealed class RollupEngine : IIntervalSink
     /// </summary>
     public void Advance(DateTimeOffset watermark) => ForceUpTo(watermark.ToUnixTimeMilliseconds() - _grace);
 
-    /// <summary>Writes the open roll-up intervals and what was emitted, for a checkpoint (see <see cref="IntervalAggregator.SaveState"/>).</summary>
+    /// <summary>
+    /// Writes the open roll-up intervals and what was emitted, for a checkpoint, keyed by each target (node or
+    /// intensity): see <see cref="IntervalAggregator.SaveState"/>.
+    /// </summary>
     public void SaveState(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        StateFile.WriteHeader(destination, nameof(RollupEngine), StateFingerprint());
+        StateFile.WriteHeader(destination, nameof(RollupEngine), ("Rollups:OpenIntervalsPerNode", _capacity));
+        StateFile.WriteKeys(destination, [.. _targets.Select(KeyOf)]);
         StateFile.WriteArray(destination, _buckets);
         StateFile.WriteArray(destination, _counts);
         StateFile.WriteArray(destination, _emittedUntil);
@@ -126,21 +130,27 @@ public sealed class RollupEngine : IIntervalSink
         StateFile.WriteArray(destination, [_intervals, _corrections, _incomplete, _capacityForced]);
     }
 
-    /// <summary>Replaces the state with one written by <see cref="SaveState"/>; <see cref="InvalidDataException"/> when it does not fit.</summary>
-    public void LoadState(Stream source)
+    /// <summary>Replaces the state with one written by <see cref="SaveState"/>, matching targets by key (see <see cref="IntervalAggregator.LoadState"/>).</summary>
+    public KeyMap LoadState(Stream source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        StateFile.ReadHeader(source, nameof(RollupEngine), StateFingerprint());
-        StateFile.ReadArray(source, _buckets);
-        StateFile.ReadArray(source, _counts);
-        StateFile.ReadArray(source, _emittedUntil);
-        StateFile.ReadArray(source, _years);
+        var format = StateFile.ReadHeader(source, nameof(RollupEngine), () => StateFile.LegacyFingerprint(_topology.Catalog, _targets.Length, _capacity, _grace),
+            ("Rollups:OpenIntervalsPerNode", _capacity));
+        var indexes = _targets.Select((t, i) => (Key: KeyOf(t), Index: i)).ToDictionary(p => p.Key, p => p.Index, StringComparer.Ordinal);
+        var keys = format == StateFile.LegacyVersion
+            ? StateFile.Identity(_targets.Length)
+            : StateFile.ReadKeys(source, key => indexes.TryGetValue(key, out var index) ? index : -1, _targets.Length);
+        StateFile.ReadKeyedArray(source, _buckets, keys, Resolutions * _capacity);
+        StateFile.ReadKeyedArray(source, _counts, keys, Resolutions);
+        StateFile.ReadKeyedArray(source, _emittedUntil, keys, Resolutions);
+        StateFile.ReadKeyedArray(source, _years, keys, 1);
         var scalars = new long[4];
         StateFile.ReadArray(source, scalars);
         (_intervals, _corrections, _incomplete, _capacityForced) = (scalars[0], scalars[1], scalars[2], scalars[3]);
+        return keys;
     }
 
-    private ulong StateFingerprint() => StateFile.Fingerprint(_topology.Catalog, _targets.Length, _capacity, _grace);
+    private static string KeyOf(TargetDef target) => target.Node?.ToString() ?? target.Intensity!.ToString();
 
     /// <summary>End of input: writes every open interval (after <see cref="IntervalAggregator.CloseAll"/>).</summary>
     public void CloseAll() => ForceUpTo(long.MaxValue);

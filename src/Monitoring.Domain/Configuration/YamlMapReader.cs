@@ -197,6 +197,25 @@ public sealed class YamlMapReader
         return null;
     }
 
+    /// <summary>An instant: ISO 8601 with its offset or <c>Z</c> (<c>2025-11-05T08:06:00Z</c>), so that it cannot be read in the wrong zone.</summary>
+    public DateTimeOffset? Instant(string key, bool required = false)
+    {
+        var text = Scalar(key, required);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if ((text.EndsWith('Z') || text.LastIndexOfAny(['+', '-']) > 10)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var instant))
+        {
+            return instant;
+        }
+
+        Source.Report(Get(key)!, $"{What}: '{key}' must be an instant with its offset, e.g. 2025-11-05T08:06:00Z, got '{text}'");
+        return null;
+    }
+
     /// <summary>One of <paramref name="allowed"/>, mapped to its value.</summary>
     public T? Choice<T>(string key, IReadOnlyDictionary<string, T> allowed, bool required = false)
         where T : struct

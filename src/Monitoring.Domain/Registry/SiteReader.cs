@@ -189,6 +189,7 @@ internal static partial class SiteReader
         var multiplier = r.Number("multiplier", min: 0, minExclusive: true) ?? 1;
         var ratedRate = r.Number("rated_rate", min: 0, minExclusive: true);
         var renewable = r.Boolean("renewable") ?? false;
+        var effectiveFrom = r.Instant("effective_from");
         var formulaText = r.Scalar("formula");
         VirtualMeterFormula? formula = null;
         IReadOnlyList<MeterField> fields = [];
@@ -214,13 +215,53 @@ internal static partial class SiteReader
             r.Get("fields"); // fields cannot be checked without a carrier; the carrier error says what to fix
         }
 
+        var replacements = ReadReplacements(r, fields);
         r.ReportUnknownKeys();
         if (id is null || name is null || carrier is null || (formulaText is not null && formula is null))
         {
             return null;
         }
 
-        return (new Meter(id, name, carrier.Value, asset, line, parent, multiplier, ratedRate, renewable, fields, formula), r);
+        return (new Meter(id, name, carrier.Value, asset, line, parent, multiplier, ratedRate, renewable, fields, formula)
+        {
+            EffectiveFrom = effectiveFrom,
+            Replacements = replacements,
+        }, r);
+    }
+
+    /// <summary><c>replacements: [{ field, at, old_final, new_initial }]</c>: each of a counter field of the meter.</summary>
+    private static List<RegisteredReplacement> ReadReplacements(YamlMapReader meter, IReadOnlyList<MeterField> fields)
+    {
+        var replacements = new List<RegisteredReplacement>();
+        foreach (var item in meter.Sequence("replacements"))
+        {
+            var r = YamlMapReader.For(meter.Source, item, $"{meter.What}, replacement");
+            var field = r.Scalar("field", required: true);
+            var at = r.Instant("at", required: true);
+            var oldFinal = r.Number("old_final", required: true, min: 0);
+            var newInitial = r.Number("new_initial", required: true, min: 0);
+            r.ReportUnknownKeys();
+            if (field is not null && fields.FirstOrDefault(f => f.Name == field) is not { Kind: FieldKind.Counter })
+            {
+                meter.Source.Report(r.Get("field")!, $"{r.What}: '{field}' is not a counter field of the meter (fields: {string.Join(", ", fields.Where(f => f.Kind == FieldKind.Counter).Select(f => f.Name))})");
+                continue;
+            }
+
+            if (field is null || at is null || oldFinal is null || newInitial is null)
+            {
+                continue;
+            }
+
+            if (replacements.Any(x => x.Field == field && x.At == at))
+            {
+                meter.Source.Report(item, $"{r.What}: '{field}' is replaced at {at:O} twice");
+                continue;
+            }
+
+            replacements.Add(new RegisteredReplacement(field, at.Value, oldFinal.Value, newInitial.Value));
+        }
+
+        return [.. replacements.OrderBy(x => x.At)];
     }
 
     private static List<MeterField> ReadFields(YamlMapReader meter, Carrier carrier, double meterMultiplier)

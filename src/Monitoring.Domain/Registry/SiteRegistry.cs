@@ -131,9 +131,24 @@ public sealed record Meter(
 {
     public bool IsVirtual => Formula is not null;
 
+    /// <summary>
+    /// When a change of this meter's settings (a multiplier: a new CT ratio) takes effect, in event time: readings
+    /// before it keep the settings they had. Null: from the moment the changed registry is loaded.
+    /// </summary>
+    public DateTimeOffset? EffectiveFrom { get; init; }
+
+    /// <summary>The meter's replacements (a swapped device, a register reset by hand), oldest first.</summary>
+    public IReadOnlyList<RegisteredReplacement> Replacements { get; init; } = [];
+
     public MeterField? FindField(string name) =>
         Fields.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.Ordinal));
 }
+
+/// <summary>
+/// A counter of a meter replaced at <paramref name="At"/>: the old register ended at <paramref name="OldFinal"/>, the
+/// new one started at <paramref name="NewInitial"/> (docs/data-model.md, REPLACEMENT).
+/// </summary>
+public sealed record RegisteredReplacement(string Field, DateTimeOffset At, double OldFinal, double NewInitial);
 
 /// <summary>A field a meter reports on the wire.</summary>
 /// <param name="Multiplier">The factor applied to raw values (1 when the field does not scale).</param>

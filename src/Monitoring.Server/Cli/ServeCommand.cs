@@ -81,7 +81,7 @@ internal static class ServeCommand
             await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
             return ExitCodes.InvalidConfiguration;
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidDataException or Microsoft.Extensions.Options.OptionsValidationException or IOException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidDataException or Microsoft.Extensions.Options.OptionsValidationException or IOException or Monitoring.Aggregation.StateLayoutException)
         {
             await error.WriteLineAsync($"serve: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.InvalidConfiguration;

@@ -38,6 +38,53 @@ public sealed class BrokenRegistryTests
     }
 
     [Fact]
+    public void A_meter_declares_its_replacements_and_when_a_changed_multiplier_takes_effect()
+    {
+        using var registry = new TempRegistry().Write("site.yaml", """
+            sites:
+              - id: s1
+                ecosystem: aeronautics
+                meters:
+                  - id: m1
+                    carrier: electricity
+                    multiplier: 40
+                    effective_from: 2025-11-05T08:00:00+01:00
+                    fields: [energy_import_kwh, power_kw]
+                    replacements:
+                      - { field: energy_import_kwh, at: 2025-11-05T08:06:00Z, old_final: 2992.0, new_initial: 0.0 }
+            """);
+
+        var meter = registry.Load().Registry!.Sites[0].Meters[0];
+        Assert.Equal(DateTimeOffset.Parse("2025-11-05T07:00:00Z", System.Globalization.CultureInfo.InvariantCulture), meter.EffectiveFrom);
+        Assert.Equal(new RegisteredReplacement("energy_import_kwh", DateTimeOffset.Parse("2025-11-05T08:06:00Z", System.Globalization.CultureInfo.InvariantCulture), 2992, 0),
+            Assert.Single(meter.Replacements));
+    }
+
+    [Theory]
+    [InlineData("{ field: power_kw, at: 2025-11-05T08:06:00Z, old_final: 1, new_initial: 0 }", 9, 22,
+        "meter 'm1', replacement: 'power_kw' is not a counter field of the meter (fields: energy_import_kwh)")]
+    [InlineData("{ field: energy_import_kwh, at: 2025-11-05 08:06, old_final: 1, new_initial: 0 }", 9, 45,
+        "meter 'm1', replacement: 'at' must be an instant with its offset, e.g. 2025-11-05T08:06:00Z, got '2025-11-05 08:06'")]
+    [InlineData("{ field: energy_import_kwh, at: 2025-11-05T08:06:00Z, new_initial: 0 }", 9, 13,
+        "meter 'm1', replacement: missing required key 'old_final'")]
+    public void A_replacement_that_cannot_be_applied_is_an_error_at_its_place(string entry, int line, int column, string message)
+    {
+        using var registry = new TempRegistry().Write("site.yaml", $"""
+            sites:
+              - id: s1
+                ecosystem: aeronautics
+                meters:
+                  - id: m1
+                    carrier: electricity
+                    fields: [energy_import_kwh, power_kw]
+                    replacements:
+                      - {entry}
+            """);
+
+        AssertError(registry.SingleError(), registry.PathOf("site.yaml"), line, column, message);
+    }
+
+    [Fact]
     public void Unknown_carrier_lists_the_valid_ones()
     {
         using var registry = new TempRegistry().Write("site.yaml", """
