@@ -94,12 +94,17 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
         file.ReportUnknownKeys();
     }
 
-    public SiteRegistry Build()
+    /// <param name="checkReferences">False when a file could not be read: what refers to its content is not checked.</param>
+    public SiteRegistry Build(bool checkReferences = true)
     {
         var sites = _sites.ToDictionary(s => s.Site.Id, s => s.Site, StringComparer.Ordinal);
-        CheckProgrammes(sites);
-        CheckProjects(sites);
-        CheckCarbonCoverage();
+        if (checkReferences)
+        {
+            CheckProgrammes(sites);
+            CheckProjects(sites);
+            CheckCarbonCoverage();
+        }
+
         return new SiteRegistry(
             [.. _sites.Select(s => s.Site)],
             _carbon?.Settings ?? new CarbonSettings(GwpSet.Ar5),

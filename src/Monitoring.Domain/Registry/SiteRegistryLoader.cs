@@ -42,12 +42,14 @@ public static partial class SiteRegistryLoader
         }
 
         var builder = new RegistryBuilder(diagnostics);
+        var unreadable = 0;
         foreach (var file in files)
         {
-            ReadFile(builder, new YamlSource(file, diagnostics), File.ReadAllText(file));
+            unreadable += ReadFile(builder, new YamlSource(file, diagnostics), File.ReadAllText(file)) ? 0 : 1;
         }
 
-        var registry = builder.Build();
+        // A file that is not YAML hides what it defines: references to its sites would only repeat its error.
+        var registry = builder.Build(checkReferences: unreadable == 0);
         var errors = diagnostics.Errors
             .OrderBy(e => e.Location.File, StringComparer.Ordinal)
             .ThenBy(e => e.Location.Line)
@@ -56,7 +58,8 @@ public static partial class SiteRegistryLoader
         return new RegistryLoadResult(errors.Count == 0 ? registry : null, errors, files);
     }
 
-    private static void ReadFile(RegistryBuilder builder, YamlSource source, string text)
+    /// <summary>Reads one file into the builder; false when it is not valid YAML (the error is reported).</summary>
+    private static bool ReadFile(RegistryBuilder builder, YamlSource source, string text)
     {
         var stream = new YamlStream();
         var scanner = new Scanner(new StringReader(text));
@@ -67,19 +70,21 @@ public static partial class SiteRegistryLoader
         catch (YamlException ex)
         {
             source.Diagnostics.Report(source.At(ex.Start), $"invalid YAML: {CleanYamlMessage(ex)}");
-            return;
+            return false;
         }
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner throws this instead of a YamlException on some unclosed flow collections.
             source.Diagnostics.Report(source.At(scanner.CurrentPosition), "invalid YAML: unexpected text here; is a '[', '{' or quote left open above?");
-            return;
+            return false;
         }
 
         foreach (var document in stream.Documents)
         {
             builder.ReadDocument(source, document.RootNode);
         }
+
+        return true;
     }
 
     /// <summary>YamlDotNet prefixes messages with the position, which our location already gives.</summary>

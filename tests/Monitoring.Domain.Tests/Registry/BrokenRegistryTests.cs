@@ -212,6 +212,31 @@ public sealed class BrokenRegistryTests
     }
 
     [Fact]
+    public void A_site_file_that_is_not_yaml_is_the_only_error_not_also_every_programme_that_names_its_site()
+    {
+        using var registry = new TempRegistry()
+            .Write("site.yaml", """
+                sites:
+                  - id: casa
+                    ecosystem: [aeronautics
+                    region: Casablanca
+                """)
+            .Write("programmes.yaml", """
+                programmes:
+                  - id: p1
+                    sites: [casa]
+                    baseline_year: 2023
+                    target_year: 2030
+                    targets: { energy_percent: 20 }
+                """);
+
+        var error = registry.SingleError();
+
+        Assert.Equal(registry.PathOf("site.yaml"), error.Location.File);
+        Assert.StartsWith("invalid YAML: ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Misspelt_key_is_reported_with_a_suggestion()
     {
         using var registry = new TempRegistry().Write("site.yaml", """
