@@ -24,6 +24,10 @@ public sealed class IntervalAggregator
     private const int Resolutions = IntervalResolutions.Count;
     private const double CorrectionTolerance = 1e-9;
 
+    // Resets remembered per counter series (the latest ones): a replacement declared after its readings left the
+    // history turns the reset it explains into corrections from these alone.
+    private const int ResetMemory = 4;
+
     private readonly SeriesCatalog _catalog;
     private readonly IIntervalSink _sink;
     private readonly TimeProvider _time;
@@ -42,6 +46,7 @@ public sealed class IntervalAggregator
     private readonly Reading[] _pending;
     private readonly HistoryEntry[] _history;
     private readonly ReplacementPoint[]?[] _replacements;
+    private readonly ResetSpan[] _resets;
     private readonly List<Correction> _corrections = new(64);
     private readonly List<(int Id, ReplacementPoint[] Before)> _changedReplacements = [];
     private long _globalMaxEventTime = long.MinValue;
@@ -82,6 +87,7 @@ public sealed class IntervalAggregator
         _pending = new Reading[n * _pendingCapacity];
         _history = new HistoryEntry[n * _historyDepth];
         _replacements = new ReplacementPoint[]?[n];
+        _resets = new ResetSpan[n * ResetMemory];
         _calendars = new SiteCalendar[n];
         var siteCalendars = catalog.Registry.Sites.Select(site => new SiteCalendar(site.TimeZone)).ToArray();
         for (var id = 0; id < n; id++)
@@ -267,6 +273,7 @@ public sealed class IntervalAggregator
         StateFile.WriteArray(destination, [.. _settings.Select(c => new SavedSettings(c.Multiplier, c.PreviousMultiplier, c.MultiplierFrom))]);
         StateFile.WriteArray(destination, [.. _replacements.Select(r => r?.Length ?? 0)]);
         StateFile.WriteArray(destination, [.. _replacements.SelectMany(r => r ?? [])]);
+        StateFile.WriteArray(destination, _resets);
     }
 
     /// <summary>
@@ -295,6 +302,11 @@ public sealed class IntervalAggregator
         if (format != StateFile.LegacyVersion)
         {
             ApplyRegistryChanges(source, keys);
+        }
+
+        if (format >= StateFile.Version)
+        {
+            StateFile.ReadKeyedArray(source, _resets, keys, ResetMemory);
         }
 
         return keys;
@@ -385,7 +397,12 @@ public sealed class IntervalAggregator
 
         if (position == 0)
         {
-            ReplacementsTooLate++;
+            // Before every remembered reading: only the span of a remembered reset can still be computed again.
+            if (!CorrectRememberedResets(id, ref s, before, after))
+            {
+                ReplacementsTooLate++;
+            }
+
             return;
         }
 
@@ -412,6 +429,82 @@ public sealed class IntervalAggregator
         FlushCorrections(id);
     }
 
+    /// <summary>
+    /// A replacement declared (or changed) long after its readings: the span it falls in was a reset (consumption
+    /// <c>cur</c> in its last quarter); it is taken back and evaluated again with the replacement, as corrections.
+    /// The spans after it do not change (a reset and a replacement both continue from the new meter's reading).
+    /// False when a changed replacement lies in no remembered reset.
+    /// </summary>
+    private bool CorrectRememberedResets(int id, ref SeriesState s, ReplacementPoint[] before, ReadOnlySpan<ReplacementPoint> after)
+    {
+        var now = after.ToArray();
+        var added = now.Where(p => !before.Contains(p)).ToList();
+        if (added.Count == 0 || before.Any(p => !now.Contains(p)))
+        {
+            return false; // a withdrawn replacement: its span is no longer a remembered reset
+        }
+
+        var all = true;
+        foreach (var point in added)
+        {
+            var memory = _resets.AsSpan(id * ResetMemory, ResetMemory);
+            var found = -1;
+            for (var i = 0; i < memory.Length; i++)
+            {
+                if (memory[i].T2 != 0 && memory[i].T1 < point.At && point.At <= memory[i].T2)
+                {
+                    found = i;
+                }
+            }
+
+            if (found < 0)
+            {
+                all = false;
+                continue;
+            }
+
+            var span = memory[found];
+            SpreadEvaluated(id, ref s, span.T1, span.Prev, span.T2, span.Cur, before, -1, out _);
+            SpreadEvaluated(id, ref s, span.T1, span.Prev, span.T2, span.Cur, after, 1, out _);
+        }
+
+        FlushCorrections(id);
+        return all;
+    }
+
+    private void RememberReset(int id, long t1, double prev, long t2, double cur)
+    {
+        var memory = _resets.AsSpan(id * ResetMemory, ResetMemory);
+        var slot = 0;
+        for (var i = 0; i < memory.Length; i++)
+        {
+            if (memory[i].T2 == t2)
+            {
+                slot = i;
+                break;
+            }
+
+            if (memory[i].T2 < memory[slot].T2)
+            {
+                slot = i; // the oldest (or an empty one) makes room
+            }
+        }
+
+        memory[slot] = new ResetSpan(t1, prev, t2, cur);
+    }
+
+    private void ForgetReset(int id, long t1, long t2)
+    {
+        var memory = _resets.AsSpan(id * ResetMemory, ResetMemory);
+        for (var i = 0; i < memory.Length; i++)
+        {
+            if (memory[i].T1 == t1 && memory[i].T2 == t2)
+            {
+                memory[i] = default;
+            }
+        }
+    }
+
     private (string, long)[] Layout() => [("Aggregation:PendingCapacity", _pendingCapacity), ("Aggregation:HistoryDepth", _historyDepth)];
 
     /// <summary>End of input (shutdown, end of a replay, tests): every pending reading becomes final and every open interval holding data closes.</summary>
@@ -426,6 +519,38 @@ public sealed class IntervalAggregator
                 AdvanceOpen(id, ref s, _open[(id * Resolutions) + (int)IntervalResolution.Month].End);
             }
         }
+    }
+
+    /// <summary>
+    /// Before a registry change that removes series (<paramref name="next"/> no longer has their <c>site/meter/field</c>):
+    /// their pending readings become final and their open intervals close, INCOMPLETE where they were not fully
+    /// covered, so that what they measured reaches the sinks instead of vanishing with their state. Returns the number
+    /// of series closed.
+    /// </summary>
+    public int CloseRemoved(SeriesCatalog next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var closed = 0;
+        for (var id = 0; id < _state.Length; id++)
+        {
+            var info = _catalog[id];
+            if (next.TryGetSeries(info.SiteId, info.MeterId, info.Field, out _))
+            {
+                continue;
+            }
+
+            ref var s = ref _state[id];
+            FinalizeAll(id, ref s);
+            if (s.Initialized)
+            {
+                AdvanceOpen(id, ref s, _open[(id * Resolutions) + (int)IntervalResolution.Month].End);
+                closed++;
+            }
+
+            s = SeriesState.Empty;
+        }
+
+        return closed;
     }
 
     private void FinalizeAll(int id, ref SeriesState s)
@@ -503,14 +628,7 @@ public sealed class IntervalAggregator
         {
             if (s.HasReference)
             {
-                var count = CounterRules.Evaluate(_settings[id], s.ReferenceTime, s.ReferenceValue, t, value, Replacements(id),
-                    out var first, out var second, out var reference);
-                Spread(id, ref s, first, 1);
-                if (count == 2)
-                {
-                    Spread(id, ref s, second, 1);
-                }
-
+                SpreadEvaluated(id, ref s, s.ReferenceTime, s.ReferenceValue, t, value, Replacements(id), 1, out var reference);
                 s.ReferenceValue = reference;
             }
             else
@@ -632,6 +750,19 @@ public sealed class IntervalAggregator
     private void SpreadEvaluated(int id, ref SeriesState s, long t1, double prev, long t2, double cur, ReadOnlySpan<ReplacementPoint> replacements, int sign, out double reference)
     {
         var count = CounterRules.Evaluate(_settings[id], t1, prev, t2, cur, replacements, out var first, out var second, out reference);
+        if ((first.Flags & IntervalQuality.Reset) != 0)
+        {
+            // A late reading or a changed replacement evaluates spans again: the remembered resets follow.
+            if (sign > 0)
+            {
+                RememberReset(id, t1, prev, t2, cur);
+            }
+            else
+            {
+                ForgetReset(id, t1, t2);
+            }
+        }
+
         Spread(id, ref s, first, sign);
         if (count == 2)
         {
@@ -953,6 +1084,9 @@ public sealed class IntervalAggregator
     private readonly record struct HistoryEntry(long Time, double Raw, long ReferenceTime, double ReferenceValue);
 
     /// <summary>A series' multipliers as its state was computed with them (for a checkpoint).</summary>
+    /// <summary>A counter span evaluated as a reset: the reading before it and the one that ended it.</summary>
+    private readonly record struct ResetSpan(long T1, double Prev, long T2, double Cur);
+
     private readonly record struct SavedSettings(double Multiplier, double PreviousMultiplier, long MultiplierFrom);
 
     private struct SeriesState

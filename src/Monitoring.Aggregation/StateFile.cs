@@ -16,7 +16,12 @@ namespace Monitoring.Aggregation;
 internal static class StateFile
 {
     private const uint Magic = 0x54534E4D; // "MNST"
-    private const int Version = 2;
+
+    /// <summary>The format written: keyed, with the counters' remembered resets.</summary>
+    public const int Version = 3;
+
+    /// <summary>Keyed, without remembered resets (read as none remembered).</summary>
+    public const int KeyedVersion = 2;
 
     /// <summary>The first format: arrays in the registry's order, refused unless the registry and options were the same.</summary>
     public const int LegacyVersion = 1;
@@ -52,7 +57,7 @@ internal static class StateFile
         expectedKind.Clear();
         Encoding.ASCII.GetBytes(kind, expectedKind);
         var version = BinaryPrimitives.ReadInt32LittleEndian(start[4..]);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(start) != Magic || version is not (Version or LegacyVersion))
+        if (BinaryPrimitives.ReadUInt32LittleEndian(start) != Magic || version is not (Version or KeyedVersion or LegacyVersion))
         {
             throw new InvalidDataException($"not a {kind} state of a format this version reads");
         }
@@ -89,7 +94,7 @@ internal static class StateFile
             }
         }
 
-        return Version;
+        return version;
     }
 
     /// <summary>The key map of a first-format state: the registry's own order (the fingerprint proved it the same).</summary>

@@ -147,6 +147,45 @@ public sealed class CounterRuleTests
     }
 
     [Fact]
+    public void A_replacement_declared_days_later_long_after_its_readings_left_the_history_still_corrects_the_reset()
+    {
+        // The swap at 00:10 (old register 1030, new one from 2), then two days of quarter-hour readings (1 kWh each):
+        // far more than the history keeps (32 readings).
+        var h = new Harness(Registry("UTC", Meter("m1", Counter())));
+        h.Read("m1", $"{Day}00:00:00Z", 1000);
+        for (var q = 1; q <= 2 * 96; q++)
+        {
+            h.Read("m1", Utc($"{Day}00:00:00Z").AddMinutes(15 * q).ToString("O"), 11 + q);
+        }
+
+        Assert.Equal((12, IntervalQuality.Reset), (Quarter(h, "00:00").Consumption, Quarter(h, "00:00").Flags));
+        using var state = new MemoryStream();
+        h.Aggregator.SaveState(state);
+        state.Position = 0;
+
+        var declared = Registry("UTC", Meter("m1", Counter()) with { Replacements = [new RegisteredReplacement("energy_import_kwh", Utc($"{Day}00:10:00Z"), 1030, 2)] });
+        var sink = new InMemoryIntervalSink();
+        var restarted = new IntervalAggregator(SeriesCatalog.Create(declared), sink, new AggregatorOptions(), h.Time);
+        restarted.LoadState(state);
+        Assert.Equal(1, restarted.ReconcileReplacements());
+        Assert.Equal(0, restarted.ReplacementsTooLate);
+
+        var records = h.Sink.Records.Concat(sink.Records).Where(r => r.Series.MeterId == "m1").ToList();
+        double Total(IntervalResolution resolution, string start) => records.Where(r => r.Resolution == resolution && r.Start == Utc($"{Day}{start}Z")).Sum(r => r.Consumption);
+        Assert.Equal((1030 - 1000) + (12 - 2), Total(IntervalResolution.FifteenMinutes, "00:00:00"), 9);
+        Assert.Equal(40 + (3 * 1), Total(IntervalResolution.Hour, "00:00:00"), 9);
+        Assert.Equal(40 + 95, Total(IntervalResolution.Day, "00:00:00"), 9);
+
+        // Declared once more (another restart): nothing changes twice.
+        using var again = new MemoryStream();
+        restarted.SaveState(again);
+        again.Position = 0;
+        var third = new IntervalAggregator(SeriesCatalog.Create(declared), new InMemoryIntervalSink(), new AggregatorOptions(), h.Time);
+        third.LoadState(again);
+        Assert.Equal(0, third.ReconcileReplacements());
+    }
+
+    [Fact]
     public void A_replacement_inside_a_gap_spreads_each_register_over_its_own_span()
     {
         var h = new Harness(Registry("UTC", Meter("m1", Counter())));

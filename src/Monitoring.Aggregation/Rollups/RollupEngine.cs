@@ -155,6 +155,39 @@ public sealed class RollupEngine : IIntervalSink
     /// <summary>End of input: writes every open interval (after <see cref="IntervalAggregator.CloseAll"/>).</summary>
     public void CloseAll() => ForceUpTo(long.MaxValue);
 
+    /// <summary>
+    /// Before a registry change that removes targets (<paramref name="next"/> no longer has their node or intensity):
+    /// writes their open intervals, INCOMPLETE where inputs are missing. Returns the number of targets closed.
+    /// </summary>
+    public int CloseRemoved(RollupTopology next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var kept = next.Targets.Select(KeyOf).ToHashSet(StringComparer.Ordinal);
+        var closed = 0;
+        for (var t = 0; t < _targets.Length; t++)
+        {
+            if (kept.Contains(KeyOf(_targets[t])))
+            {
+                continue;
+            }
+
+            var any = false;
+            for (var r = 0; r < Resolutions; r++)
+            {
+                var slot = (t * Resolutions) + r;
+                while (_counts[slot] > 0)
+                {
+                    EmitAt(t, slot, 0);
+                    any = true;
+                }
+            }
+
+            closed += any ? 1 : 0;
+        }
+
+        return closed;
+    }
+
     private void ForceUpTo(long cutoff)
     {
         for (var t = 0; t < _targets.Length; t++)
