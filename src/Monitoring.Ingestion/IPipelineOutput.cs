@@ -26,4 +26,7 @@ public interface IPipelineOutput : IIntervalSink, IRollupSink
     void SaveState(Stream destination);
 
     void LoadState(Stream source);
+
+    /// <summary>A registry reload: from now on records come from <paramref name="topology"/>; what is held moves to it by key.</summary>
+    void Rebind(RollupTopology topology);
 }

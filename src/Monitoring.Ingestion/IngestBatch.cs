@@ -129,6 +129,32 @@ public readonly struct IngestBatch
         return records;
     }
 
+    /// <summary>
+    /// The same record with its series ids translated by <paramref name="map"/> (one registry's ids to another's); the
+    /// readings of a series mapped to −1 are left out and added to <paramref name="removed"/>.
+    /// </summary>
+    public IngestBatch WithSeries(ReadOnlySpan<int> map, List<PointRecord> removed)
+    {
+        ArgumentNullException.ThrowIfNull(removed);
+        var points = Points;
+        var mapped = new PointRecord[points.Length];
+        var count = 0;
+        foreach (var point in points)
+        {
+            var id = (uint)point.SeriesId < (uint)map.Length ? map[point.SeriesId] : -1;
+            if (id < 0)
+            {
+                removed.Add(point);
+            }
+            else
+            {
+                mapped[count++] = point with { SeriesId = id };
+            }
+        }
+
+        return Write(BatchId, IsPart ? (Group, PartIndex, PartCount) : null, mapped.AsSpan(0, count), Passthrough);
+    }
+
     private static IngestBatch Write(ReadOnlySpan<byte> batchId, (ulong Group, int Index, int Count)? part, ReadOnlySpan<PointRecord> points, ReadOnlySpan<byte> passthrough)
     {
         if (batchId.Length > ushort.MaxValue)

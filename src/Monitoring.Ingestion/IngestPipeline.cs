@@ -27,9 +27,14 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// <summary>The largest log record a write takes; a larger write is stored as several records of one group.</summary>
     public const int MaxRecordBytes = 4 << 20;
 
-    private readonly SeriesCatalog _catalog;
-    private readonly IntervalAggregator _aggregator;
-    private readonly RollupEngine _rollups;
+    // The registry in force: replaced by a reload (ReloadAsync) on the applier's thread while the submit gate is
+    // closed; read by writers (to resolve readings) and by the applier.
+    private volatile SeriesCatalog _catalog;
+    private IntervalAggregator _aggregator;
+    private RollupEngine _rollups;
+    private readonly SubmitGate _gate = new();
+    private readonly SemaphoreSlim _reloading = new(1, 1);
+    private SeriesTranslation? _translation;
     private readonly IPipelineOutput _output;
     private readonly Quarantine _quarantine;
     private readonly IngestPipelineOptions _options;
@@ -96,15 +101,20 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         _logger = logger;
         _time = time;
         _wal = wal;
-        _rollups = new RollupEngine(topology, output, options.Rollups);
+        (_aggregator, _rollups) = CreateCore(topology);
         Agents = new AgentDirectory(options.MaxAgentsPerSite);
-        _aggregator = new IntervalAggregator(catalog, new FanOutIntervalSink(output, _rollups), options.Aggregation, time);
         _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.SubmitQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _work = Channel.CreateBounded<Work>(new BoundedChannelOptions(options.ApplyQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _logWriterLoop = new SupervisedLoop("write-ahead log writer", logger, time, () => _submissions.Reader.Count > 0);
         _applierLoop = new SupervisedLoop("aggregation", logger, time, () => _work.Reader.Count > 0);
         _tickerLoop = new SupervisedLoop("aggregation clock", logger, time);
         Dead = Task.WhenAny(_logWriterLoop.Dead, _applierLoop.Dead, _tickerLoop.Dead).Unwrap();
+    }
+
+    private (IntervalAggregator Aggregator, RollupEngine Rollups) CreateCore(RollupTopology topology)
+    {
+        var rollups = new RollupEngine(topology, _output, _options.Rollups);
+        return (new IntervalAggregator(topology.Catalog, new FanOutIntervalSink(_output, rollups), _options.Aggregation, _time), rollups);
     }
 
     /// <summary>Completes, with the reason, when one of the pipeline's loops gave up: the process must stop (non-zero exit).</summary>
@@ -126,6 +136,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// <summary>The folder of the write-ahead log (for the health page: which file system).</summary>
     public string WalDirectory => Path.Combine(_options.DataDirectory, "wal");
 
+    /// <summary>The registry in force (writes resolve their readings against it; a reload replaces it).</summary>
     public SeriesCatalog Catalog => _catalog;
 
     public Quarantine Quarantine => _quarantine;
@@ -195,11 +206,21 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     /// while the first copy is on its way to the log waits for it and gets its answer.
     /// </summary>
     public ValueTask<SubmitOutcome> SubmitAsync(IngestBatch batch, CancellationToken cancellationToken = default) =>
-        SubmitAsync([batch], cancellationToken);
+        SubmitAsync([batch], resolvedWith: null, cancellationToken);
 
     /// <inheritdoc cref="SubmitAsync(IngestBatch, CancellationToken)"/>
     /// <param name="records">One whole batch, or the parts of one group (<see cref="IngestBatch.CreateRecords"/>), in order.</param>
-    public async ValueTask<SubmitOutcome> SubmitAsync(IReadOnlyList<IngestBatch> records, CancellationToken cancellationToken = default)
+    /// <param name="cancellationToken">Stops the wait only: a write on its way to the log finishes.</param>
+    public ValueTask<SubmitOutcome> SubmitAsync(IReadOnlyList<IngestBatch> records, CancellationToken cancellationToken = default) =>
+        SubmitAsync(records, resolvedWith: null, cancellationToken);
+
+    /// <inheritdoc cref="SubmitAsync(IReadOnlyList{IngestBatch}, CancellationToken)"/>
+    /// <param name="resolvedWith">
+    /// The registry the readings' series ids come from (<see cref="Catalog"/> when the write was read); when a reload
+    /// replaced it meanwhile, the ids are translated to the new one and the readings of a series it removed are
+    /// quarantined. Null: the current one.
+    /// </param>
+    public async ValueTask<SubmitOutcome> SubmitAsync(IReadOnlyList<IngestBatch> records, SeriesCatalog? resolvedWith, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentOutOfRangeException.ThrowIfZero(records.Count);
@@ -208,53 +229,138 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             return SubmitOutcome.Stopping;
         }
 
-        var key = BatchIdWindow.ToId(records[0].BatchId);
-        var submission = new Submission(records, key);
-        if (key is not null)
+        await _gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+        var inside = true;
+        try
         {
-            Submission? original;
-            lock (_inFlight)
+            if (_stopping.IsCancellationRequested)
             {
-                if (_stored.Contains(key))
+                return SubmitOutcome.Stopping;
+            }
+
+            if (resolvedWith is not null && !ReferenceEquals(resolvedWith, _catalog))
+            {
+                records = Translate(records, resolvedWith);
+            }
+
+            var key = BatchIdWindow.ToId(records[0].BatchId);
+            var submission = new Submission(records, key);
+            if (key is not null)
+            {
+                Submission? original;
+                lock (_inFlight)
                 {
-                    Interlocked.Increment(ref _batchesDuplicate);
-                    return SubmitOutcome.Duplicate;
+                    if (_stored.Contains(key))
+                    {
+                        Interlocked.Increment(ref _batchesDuplicate);
+                        return SubmitOutcome.Duplicate;
+                    }
+
+                    if (!_inFlight.TryGetValue(key, out original))
+                    {
+                        _inFlight[key] = submission;
+                    }
                 }
 
-                if (!_inFlight.TryGetValue(key, out original))
+                if (original is not null)
                 {
-                    _inFlight[key] = submission;
+                    inside = false;
+                    _gate.Exit();
+                    var first = await original.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    if (first is SubmitOutcome.Stored or SubmitOutcome.Duplicate)
+                    {
+                        Interlocked.Increment(ref _batchesDuplicate);
+                        return SubmitOutcome.Duplicate;
+                    }
+
+                    return first;
                 }
             }
 
-            if (original is not null)
-            {
-                var first = await original.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (first is SubmitOutcome.Stored or SubmitOutcome.Duplicate)
-                {
-                    Interlocked.Increment(ref _batchesDuplicate);
-                    return SubmitOutcome.Duplicate;
-                }
+            // From here the write leaves the gate when it is settled (Finish), not when its caller stops waiting: a
+            // reload must not start while it may still reach the log.
+            inside = false;
 
-                return first;
+            // Bounded in bytes as well as in writes; one write larger than the whole budget still goes when nothing waits.
+            var queued = Interlocked.Add(ref _queuedBytes, submission.Bytes);
+            if (queued > _options.QueueMaxBytes && queued != submission.Bytes)
+            {
+                Interlocked.Increment(ref _refusedBusy);
+                Finish(submission, SubmitOutcome.Busy);
+            }
+            else if (!_submissions.Writer.TryWrite(submission))
+            {
+                Interlocked.Increment(ref _refusedBusy);
+                Finish(submission, SubmitOutcome.Busy);
+            }
+
+            // The outcome is the submission's, whatever happens to this caller: a cancelled wait leaves the write to finish.
+            return await submission.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (inside)
+            {
+                _gate.Exit();
             }
         }
+    }
 
-        // Bounded in bytes as well as in writes; one write larger than the whole budget still goes when nothing waits.
-        var queued = Interlocked.Add(ref _queuedBytes, submission.Bytes);
-        if (queued > _options.QueueMaxBytes && queued != submission.Bytes)
+    /// <summary>A write read under a registry that a reload has replaced since: its readings get the new registry's series ids.</summary>
+    private IngestBatch[] Translate(IReadOnlyList<IngestBatch> records, SeriesCatalog from)
+    {
+        var current = _catalog;
+        var translation = Volatile.Read(ref _translation);
+        if (translation is null || !ReferenceEquals(translation.From, from) || !ReferenceEquals(translation.To, current))
         {
-            Interlocked.Increment(ref _refusedBusy);
-            Finish(submission, SubmitOutcome.Busy);
-        }
-        else if (!_submissions.Writer.TryWrite(submission))
-        {
-            Interlocked.Increment(ref _refusedBusy);
-            Finish(submission, SubmitOutcome.Busy);
+            translation = new SeriesTranslation(from, current,
+                [.. from.Series.Select(series => current.TryGetSeries(series.SiteId, series.MeterId, series.Field, out var id) ? id : -1)]);
+            Volatile.Write(ref _translation, translation);
         }
 
-        // The outcome is the submission's, whatever happens to this caller: a cancelled wait leaves the write to finish.
-        return await submission.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var removed = new List<PointRecord>();
+        var translated = records.Select(record => record.WithSeries(translation.Map, removed)).ToArray();
+        foreach (var point in removed)
+        {
+            Interlocked.Increment(ref _readingsOfRemovedSeries);
+            QuarantinePoint(from[point.SeriesId], point, RejectionReason.UnknownMeter,
+                "its meter or field was removed from the registry by a reload while the write was on its way");
+        }
+
+        return translated;
+    }
+
+    /// <summary>
+    /// Puts a new registry in force while writes go on. New writes wait at the log's door (they are not refused) while
+    /// the ones inside settle; the aggregation applies everything before them under the old registry, closes the open
+    /// intervals of what the new one removes (INCOMPLETE where not covered), carries every other series' and roll-up's
+    /// state over by key, checkpoints, and the door opens. Readings of a new meter are accepted from the next write on.
+    /// When the checkpoint cannot be written the old registry is put back and the exception thrown.
+    /// </summary>
+    public async Task<RegistrySwap> ReloadAsync(RollupTopology next, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        await _reloading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var held = Stopwatch.GetTimestamp();
+            await _gate.CloseAsync().ConfigureAwait(false);
+            try
+            {
+                var done = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                await _work.Writer.WriteAsync(new Work(default, 0, WorkKind.Reload, done, next), CancellationToken.None).ConfigureAwait(false);
+                var swap = (RegistrySwap)(await done.Task.ConfigureAwait(false))!;
+                return swap with { WritesHeld = Stopwatch.GetElapsedTime(held) };
+            }
+            finally
+            {
+                _gate.Open();
+            }
+        }
+        finally
+        {
+            _reloading.Release();
+        }
     }
 
     /// <summary>Settles a submission: its key leaves the in-flight table (into the stored window when stored).</summary>
@@ -279,13 +385,16 @@ public sealed partial class IngestPipeline : IAsyncDisposable
             Interlocked.Add(ref _queuedBytes, -submission.Bytes);
         }
 
-        submission.Done.TrySetResult(outcome);
+        if (submission.Done.TrySetResult(outcome))
+        {
+            _gate.Exit();
+        }
     }
 
     /// <summary>Applies what is queued, makes the output durable, checkpoints and truncates the log (tests, shutdown).</summary>
     public async Task CheckpointAsync(CancellationToken cancellationToken = default)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
         await _work.Writer.WriteAsync(new Work(default, 0, WorkKind.Checkpoint, done), cancellationToken).ConfigureAwait(false);
         await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -449,9 +558,12 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                         case WorkKind.Tick:
                             await TickStateAsync().ConfigureAwait(false);
                             break;
+                        case WorkKind.Reload:
+                            work.Done!.TrySetResult(await SwapRegistryAsync(work.Topology!).ConfigureAwait(false));
+                            break;
                         default:
                             await CheckpointNowAsync().ConfigureAwait(false);
-                            work.Done?.TrySetResult();
+                            work.Done?.TrySetResult(null);
                             break;
                     }
                 }
@@ -533,6 +645,57 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The applier's half of <see cref="ReloadAsync"/>: everything logged before is applied; what the new registry
+    /// removes is closed; the state moves to the new registry by key (as at a restart under it); a checkpoint makes the
+    /// log's series ids those of the new registry from here on. A failed checkpoint puts the old registry back.
+    /// </summary>
+    private async Task<RegistrySwap> SwapRegistryAsync(RollupTopology next)
+    {
+        var previous = _rollups.Topology;
+        using var before = new MemoryStream();
+        _aggregator.SaveState(before);
+        _rollups.SaveState(before);
+        _output.SaveState(before);
+        RegistrySwap swap;
+        try
+        {
+            var seriesClosed = _aggregator.CloseRemoved(next.Catalog);
+            var targetsClosed = _rollups.CloseRemoved(next);
+            using var state = new MemoryStream();
+            _aggregator.SaveState(state);
+            _rollups.SaveState(state);
+            var (aggregator, rollups) = CreateCore(next);
+            state.Position = 0;
+            var series = aggregator.LoadState(state);
+            var targets = rollups.LoadState(state);
+            _output.Rebind(next);
+            (_aggregator, _rollups, _catalog) = (aggregator, rollups, next.Catalog);
+            var reconciled = aggregator.ReconcileReplacements();
+            swap = new RegistrySwap(series.Kept, series.Added, series.Removed, seriesClosed, targets.Kept, targets.Added, targets.Removed.Count, targetsClosed,
+                reconciled, aggregator.ReplacementsTooLate, TimeSpan.Zero);
+            await CheckpointNowAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The checkpoint on disk is still the old registry's, and so are the log's ids: the state goes back to it.
+            var (aggregator, rollups) = CreateCore(previous);
+            _output.Rebind(previous);
+            before.Position = 0;
+            aggregator.LoadState(before);
+            rollups.LoadState(before);
+            _output.LoadState(before);
+            (_aggregator, _rollups, _catalog) = (aggregator, rollups, previous.Catalog);
+            LogReloadUndone(_logger, ex);
+            throw;
+        }
+
+        ForgetOldRegistry();
+        LogRegistryReloaded(_logger, swap.SeriesKept, swap.SeriesAdded, swap.SeriesRemoved.Count, swap.SeriesClosed, swap.TargetsKept, swap.TargetsAdded, swap.TargetsRemoved,
+            swap.ReplacementsReconciled, swap.ReplacementsTooLate);
+        return swap;
+    }
+
     private void Apply(in IngestBatch batch)
     {
         if (BatchIdWindow.ToId(batch.BatchId) is { } batchId)
@@ -552,7 +715,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                 seriesId = (uint)seriesId < (uint)map.Length ? map[seriesId] : -1;
                 if (seriesId < 0)
                 {
-                    _readingsOfRemovedSeries++;
+                    Interlocked.Increment(ref _readingsOfRemovedSeries);
                     continue;
                 }
             }
@@ -574,7 +737,10 @@ public sealed partial class IngestPipeline : IAsyncDisposable
                     break;
                 default:
                     _readingsRejected++;
-                    QuarantineApplied(point with { SeriesId = seriesId }, result);
+                    var tooLate = result == UpdateResult.TooLate;
+                    QuarantinePoint(_catalog[seriesId], point, tooLate ? RejectionReason.TooLate : RejectionReason.InvalidValue, tooLate
+                        ? "older than the history kept for late data: its split between intervals is lost"
+                        : "not finite or too far ahead of the server's clock");
                     break;
             }
         }
@@ -589,16 +755,12 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>A stored reading the core refused (older than its late-data history, or ahead of its clock): kept in quarantine.</summary>
-    private void QuarantineApplied(PointRecord point, UpdateResult result)
+    /// <summary>A validated reading that was not applied after all (the core refused it, or a reload removed its series): kept in quarantine.</summary>
+    private void QuarantinePoint(SeriesInfo series, PointRecord point, RejectionReason reason, string message)
     {
-        var series = _catalog[point.SeriesId];
-        var reason = result == UpdateResult.TooLate ? RejectionReason.TooLate : RejectionReason.InvalidValue;
         var line = string.Create(CultureInfo.InvariantCulture,
             $"meter,site={series.SiteId},meter={series.MeterId} {series.Field}={point.Value:R} {point.TimestampMs * 1_000_000}");
-        _quarantine.Add("aggregation", 0, reason, reason == RejectionReason.TooLate
-            ? "older than the history kept for late data: its split between intervals is lost"
-            : "not finite or too far ahead of the server's clock", Encoding.UTF8.GetBytes(line), series.SiteId, point.TimestampMs);
+        _quarantine.Add("aggregation", 0, reason, message, Encoding.UTF8.GetBytes(line), series.SiteId, point.TimestampMs);
     }
 
     private async Task CheckpointNowAsync()
@@ -858,14 +1020,24 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Path} has no checksum (written by an earlier version): loaded as it is; the next one has one")]
     private static partial void LogLegacyCheckpoint(ILogger logger, string path);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry reloaded: {Kept} series continue, {Added} are new, {Removed} are gone ({Closed} had open intervals, now closed); roll-up targets: {TargetsKept} continue, {TargetsAdded} new, {TargetsRemoved} gone; {Reconciled} series recomputed for changed replacements ({TooLate} too old to correct)")]
+    private static partial void LogRegistryReloaded(ILogger logger, int kept, int added, int removed, int closed, int targetsKept, int targetsAdded, int targetsRemoved, int reconciled, long tooLate);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Registry reload undone: the checkpoint under the new registry could not be written; the previous registry stays in force")]
+    private static partial void LogReloadUndone(ILogger logger, Exception exception);
+
     private enum WorkKind
     {
         Batch,
         Tick,
         Checkpoint,
+        Reload,
     }
 
-    private readonly record struct Work(IngestBatch Batch, long Lsn, WorkKind Kind, TaskCompletionSource? Done);
+    private readonly record struct Work(IngestBatch Batch, long Lsn, WorkKind Kind, TaskCompletionSource<object?>? Done, RollupTopology? Topology = null);
+
+    /// <summary>Series ids of one registry mapped to another's (−1: removed), for writes read across a reload.</summary>
+    private sealed record SeriesTranslation(SeriesCatalog From, SeriesCatalog To, int[] Map);
 
     private sealed class Submission(IReadOnlyList<IngestBatch> records, string? key)
     {
@@ -878,6 +1050,22 @@ public sealed partial class IngestPipeline : IAsyncDisposable
         public TaskCompletionSource<SubmitOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
+
+/// <summary>What a registry reload changed (<see cref="IngestPipeline.ReloadAsync"/>).</summary>
+/// <param name="SeriesClosed">Removed series whose open intervals were closed (INCOMPLETE where not covered).</param>
+/// <param name="WritesHeld">How long new writes waited at the log's door.</param>
+public sealed record RegistrySwap(
+    int SeriesKept,
+    int SeriesAdded,
+    IReadOnlyList<string> SeriesRemoved,
+    int SeriesClosed,
+    int TargetsKept,
+    int TargetsAdded,
+    int TargetsRemoved,
+    int TargetsClosed,
+    int ReplacementsReconciled,
+    long ReplacementsTooLate,
+    TimeSpan WritesHeld);
 
 /// <summary>The pipeline's figures.</summary>
 public sealed record IngestStatistics(

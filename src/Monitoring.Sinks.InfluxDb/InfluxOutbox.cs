@@ -150,6 +150,9 @@ public sealed class InfluxOutbox : IIntervalSink, IRollupSink
         Added(InfluxLineFormatter.WriteReading(_chunk, series, time, value));
     }
 
+    /// <summary>A registry reload gave the series new ids: raw-reading downsampling starts over (at most one more reading per series).</summary>
+    public void Rebind() => _lastReadingBucket = [];
+
     /// <summary>
     /// A line written as it came (edge agent health), without its newline; its timestamp must be in milliseconds,
     /// the precision the writers send with.

@@ -83,7 +83,7 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
     // Daily: pruning shifts every timeline, so hourly pruning made a months-long backfill spend most of its time here.
     private static readonly long PruneEveryMs = (long)TimeSpan.FromDays(1).TotalMilliseconds;
 
-    private readonly RollupTopology _topology;
+    private RollupTopology _topology;
     private readonly LatestIntervalStoreOptions _options;
     private readonly Lock _lock = new();
     private readonly Dictionary<(int Index, IntervalResolution Resolution), Timeline<ClosedInterval>> _series = [];
@@ -101,7 +101,34 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         _options = options;
     }
 
-    public RollupTopology Topology => _topology;
+    /// <summary>The registry's roll-up graph the records belong to (a reload replaces it: <see cref="Rebind"/>).</summary>
+    public RollupTopology Topology
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _topology;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A registry reload: every record moves to <paramref name="topology"/> by key (as through a snapshot); records of
+    /// series, nodes or intensities it no longer has are dropped (InfluxDB keeps their history).
+    /// </summary>
+    public StoreRestoreResult Rebind(RollupTopology topology)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        using var snapshot = new MemoryStream();
+        lock (_lock)
+        {
+            WriteSnapshot(snapshot);
+            _topology = topology;
+            snapshot.Position = 0;
+            return RestoreSnapshot(snapshot);
+        }
+    }
 
     /// <summary>Records held.</summary>
     public int Count
@@ -206,7 +233,12 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         lock (_lock)
         {
             var result = new List<ClosedInterval>();
-            Collect(_series, series.Id, resolution, from, to, result);
+            // A series of the registry before a reload has another id now: it asks for nothing.
+            if (series.Id < _topology.Catalog.Count && ReferenceEquals(_topology.Catalog[series.Id], series))
+            {
+                Collect(_series, series.Id, resolution, from, to, result);
+            }
+
             return result;
         }
     }
@@ -218,7 +250,11 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         lock (_lock)
         {
             var result = new List<RollupInterval>();
-            Collect(_nodes, node.Index, resolution, from, to, result);
+            if (node.Index < _topology.Nodes.Count && ReferenceEquals(_topology.Nodes[node.Index], node))
+            {
+                Collect(_nodes, node.Index, resolution, from, to, result);
+            }
+
             return result;
         }
     }
@@ -253,7 +289,11 @@ public sealed class LatestIntervalStore : IIntervalSink, IRollupSink
         lock (_lock)
         {
             var result = new List<IntensityInterval>();
-            Collect(_intensities, intensity.Index, resolution, from, to, result);
+            if (intensity.Index < _topology.Intensities.Count && ReferenceEquals(_topology.Intensities[intensity.Index], intensity))
+            {
+                Collect(_intensities, intensity.Index, resolution, from, to, result);
+            }
+
             return result;
         }
     }

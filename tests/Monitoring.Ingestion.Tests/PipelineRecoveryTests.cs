@@ -114,5 +114,9 @@ public sealed class PipelineRecoveryTests : IDisposable
         public void LoadState(Stream source)
         {
         }
+
+        public void Rebind(RollupTopology topology)
+        {
+        }
     }
 }
