@@ -1,9 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Monitoring.Edge.Cli;
+namespace Monitoring.Storage;
 
-/// <summary>SIGHUP, the conventional "read your configuration again", as an awaitable event (and not a termination).</summary>
-internal sealed class HangupSignal : IDisposable
+/// <summary>
+/// SIGHUP, the conventional "read your configuration again", as an awaitable event (and not a termination): the
+/// edge agent reloads its configuration, <c>monitoring serve</c> its registry.
+/// </summary>
+public sealed class HangupSignal : IDisposable
 {
     private readonly SemaphoreSlim _received = new(0);
     private readonly PosixSignalRegistration? _registration;

@@ -32,6 +32,8 @@ internal sealed class ServeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Everything the process printed so far.</summary>

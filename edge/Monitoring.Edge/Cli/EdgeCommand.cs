@@ -4,6 +4,7 @@ using System.Text;
 using Monitoring.Edge.Configuration;
 using Monitoring.Edge.Polling;
 using Monitoring.Modbus;
+using Monitoring.Storage;
 
 namespace Monitoring.Edge.Cli;
 

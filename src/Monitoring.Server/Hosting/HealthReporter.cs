@@ -11,7 +11,8 @@ internal sealed record DependencyHealth(string Status, string Detail, IReadOnlyD
 internal sealed record HealthReport(string Status, bool Live, bool Ready, IReadOnlyDictionary<string, DependencyHealth> Checks);
 
 /// <summary>Builds <see cref="HealthReport"/> from the pipeline, its loops, the broker and the sink.</summary>
-internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker broker, ExternalBrokerIntake external, MqttIntakeOptions mqtt, SinkForwarder? sink, TimeProvider time)
+internal sealed class HealthReporter(
+    IngestPipeline pipeline, EmbeddedBroker broker, ExternalBrokerIntake external, MqttIntakeOptions mqtt, SinkForwarder? sink, RegistryReloader registry, TimeProvider time)
 {
     /// <summary>A loop with work waiting and no progress for this long is stuck.</summary>
     internal static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(30);
@@ -64,6 +65,24 @@ internal sealed class HealthReporter(IngestPipeline pipeline, EmbeddedBroker bro
             checks["loop: " + loop.Name] = LoopHealth(loop, now);
         }
 
+        var registryStatus = registry.Status;
+        var registryFigures = new Dictionary<string, object?>
+        {
+            ["directory"] = registryStatus.Directory,
+            ["fingerprint"] = registryStatus.Fingerprint,
+            ["applied_at"] = registryStatus.AppliedAt,
+            ["generation"] = registryStatus.Generation,
+            ["sites"] = registryStatus.Sites,
+            ["meters"] = registryStatus.Meters,
+            ["series"] = registryStatus.Series,
+            ["reloads"] = registryStatus.Reloads,
+            ["refusals"] = registryStatus.Refusals,
+        };
+        checks["registry"] = registryStatus.Refused is { } refused
+            ? new DependencyHealth("degraded",
+                $"registry reload refused ({refused.Errors.Count} errors) at {refused.At:O}: the registry in force since {registryStatus.AppliedAt:O} stays; GET /api/v1/admin/registry lists the errors",
+                registryFigures)
+            : new DependencyHealth("healthy", $"in force since {registryStatus.AppliedAt:O} ({registryStatus.Series} series)", registryFigures);
         checks["mqtt"] = mqtt.Mode switch
         {
             "embedded" => new DependencyHealth(broker.IsRunning ? "healthy" : "unhealthy",

@@ -59,7 +59,9 @@ internal static class InfluxCompatibilityEndpoints
                 new
                 {
                     name = DefaultName,
-                    message = pass ? (report.Status == "healthy" ? "ready for writes" : $"ready for writes ({report.Status}: see /health/ready)") : "not ready for writes: see /health/ready",
+                    message = pass
+                        ? (report.Status == "healthy" ? "ready for writes" : $"ready for writes ({report.Status}: {string.Join("; ", report.Checks.Values.Where(c => c.Status != "healthy").Select(c => c.Detail))}; see /health/ready)")
+                        : "not ready for writes: see /health/ready",
                     status = pass ? "pass" : "fail",
                     checks = report.Checks.Select(c => new { name = c.Key, status = c.Value.Status == "unhealthy" ? "fail" : "pass", message = c.Value.Detail }),
                     version = Version,

@@ -43,4 +43,10 @@ internal sealed class PipelineOutput(LatestIntervalStore store, InfluxOutbox? ou
     public void SaveState(Stream destination) => store.WriteSnapshot(destination);
 
     public void LoadState(Stream source) => store.RestoreSnapshot(source);
+
+    public void Rebind(RollupTopology topology)
+    {
+        store.Rebind(topology);
+        outbox?.Rebind();
+    }
 }

@@ -63,11 +63,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
     public static async Task<ServerHost> StartAsync(ServeArguments arguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(arguments);
-        var load = SiteRegistryLoader.LoadDirectory(arguments.Registry);
-        if (load.Registry is null)
-        {
-            throw new RegistryException(arguments.Registry, load.Errors.Select(e => e.ToString()).ToList());
-        }
+        var (registry, atStart, reloadTo) = ChooseRegistry(arguments, TimeProvider.System);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
         builder.Configuration.AddEnvironmentVariables("MONITORING_");
@@ -88,7 +84,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
             .ToOptions(arguments.DataDirectory);
         var tokens = TokenStore.Load(arguments.TokensFile);
 
-        var catalog = SeriesCatalog.Create(load.Registry);
+        var catalog = SeriesCatalog.Create(registry);
         // One roll-up graph for the pipeline and the store: corrections are merged into stored records by node.
         var topology = RollupTopology.Create(catalog);
         var store = new LatestIntervalStore(topology, (influx?.StoreOptions() ?? new LatestIntervalStoreOptions()) with { KeepHoursLikeDays = DashboardSeries.NeedsLongHours });
@@ -109,8 +105,14 @@ internal sealed partial class ServerHost : IAsyncDisposable
         IngestPipeline? pipeline = null;
         builder.Logging.AddConsole();
         builder.Services.AddSingleton(arguments.Clock);
-        builder.Services.AddSingleton(load.Registry);
-        builder.Services.AddSingleton(catalog);
+        // The registry in force is the pipeline's (a reload replaces it): resolved per request or job, never kept.
+        builder.Services.AddTransient(sp => sp.GetRequiredService<IngestPipeline>().Catalog.Registry);
+        builder.Services.AddTransient(sp => sp.GetRequiredService<IngestPipeline>().Catalog);
+        builder.Services.AddSingleton(arguments);
+        builder.Services.AddSingleton(atStart);
+        builder.Services.AddOptions<RegistryReloadOptions>().BindConfiguration(RegistryReloadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RegistryReloader>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryReloader>());
         if (outbox is not null)
         {
             builder.Services.AddSingleton(outbox);
@@ -131,7 +133,7 @@ internal sealed partial class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<ExternalBrokerIntake>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ExternalBrokerIntake>());
         builder.Services.AddSingleton(sp => new HealthReporter(sp.GetRequiredService<IngestPipeline>(), sp.GetRequiredService<EmbeddedBroker>(), sp.GetRequiredService<ExternalBrokerIntake>(),
-            sp.GetRequiredService<IOptions<MqttIntakeOptions>>().Value, sp.GetService<SinkForwarder>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<MqttIntakeOptions>>().Value, sp.GetService<SinkForwarder>(), sp.GetRequiredService<RegistryReloader>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("monitoring"))
             .WithMetrics(metrics => metrics
@@ -146,6 +148,17 @@ internal sealed partial class ServerHost : IAsyncDisposable
         var app = builder.Build();
         pipeline = await IngestPipeline.StartAsync(topology, new PipelineOutput(store, outbox, influx?.WriteRawReadings == true, agents), quarantine, ingestion,
             app.Services.GetRequiredService<ILogger<IngestPipeline>>(), arguments.Clock, cancellationToken).ConfigureAwait(false);
+        if (reloadTo is not null)
+        {
+            // The folder changed while serve was stopped: the change is applied as a reload, before any write comes in.
+            await pipeline.ReloadAsync(RollupTopology.Create(SeriesCatalog.Create(reloadTo)), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (atStart.Refused is null && atStart.Fingerprint != atStart.AppliedFingerprint)
+        {
+            new AppliedRegistry(arguments.DataDirectory).Keep(arguments.Registry);
+        }
+
         WriteEndpoints.Map(app);
         IngestionEndpoints.Map(app);
         InfluxCompatibilityEndpoints.Map(app);
@@ -168,6 +181,39 @@ internal sealed partial class ServerHost : IAsyncDisposable
         var host = new ServerHost(app, pipeline, forwarder, spool, quarantine, sinkMetrics);
         host.StopWhenALoopGivesUp();
         return host;
+    }
+
+    /// <summary>
+    /// The registry to start under: the folder's; or, when the folder is not valid, the copy of the registry in force
+    /// at the last stop (the folder's errors then stand as a refused reload); or, when the folder changed meanwhile,
+    /// that copy first and the folder's as a reload right after (<paramref name="arguments"/>'s folder is then returned
+    /// as the registry to reload to). <see cref="RegistryException"/> when neither loads.
+    /// </summary>
+    private static (SiteRegistry Registry, RegistryAtStart AtStart, SiteRegistry? ReloadTo) ChooseRegistry(ServeArguments arguments, TimeProvider time)
+    {
+        // Taken before the load: a change made meanwhile is seen as one by the reloader.
+        var fingerprint = Directory.Exists(arguments.Registry) ? RegistryFingerprint.Of(arguments.Registry).Value : "";
+        var load = SiteRegistryLoader.LoadDirectory(arguments.Registry);
+        var applied = new AppliedRegistry(arguments.DataDirectory);
+        var copy = applied.Exists ? SiteRegistryLoader.LoadDirectory(applied.Path) : null;
+        var copyFingerprint = copy?.Registry is not null ? RegistryFingerprint.Of(applied.Path).Value : null;
+        if (load.Registry is null)
+        {
+            var errors = load.Errors.Select(e => e.ToString()).ToList();
+            if (copy?.Registry is null)
+            {
+                throw new RegistryException(arguments.Registry, errors);
+            }
+
+            return (copy.Registry, new RegistryAtStart(copyFingerprint!, fingerprint, copyFingerprint, new RegistryRefusal(time.GetUtcNow(), fingerprint, errors)), null);
+        }
+
+        if (copy?.Registry is not null && copyFingerprint != fingerprint)
+        {
+            return (copy.Registry, new RegistryAtStart(fingerprint, fingerprint, copyFingerprint, null), load.Registry);
+        }
+
+        return (load.Registry, new RegistryAtStart(fingerprint, fingerprint, copyFingerprint, null), null);
     }
 
     /// <summary>Why the server stopped by itself (a loop gave up), or null: <c>serve</c> then exits non-zero.</summary>
@@ -220,6 +266,13 @@ internal sealed partial class ServerHost : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
 }
+
+/// <summary>What <c>serve</c> started under.</summary>
+/// <param name="Fingerprint">The registry in force once started.</param>
+/// <param name="FolderFingerprint">The registry folder's content at start.</param>
+/// <param name="AppliedFingerprint">The copy's in the data folder at start (null: none).</param>
+/// <param name="Refused">The folder's errors when it was not valid and the copy was started under.</param>
+internal sealed record RegistryAtStart(string Fingerprint, string FolderFingerprint, string? AppliedFingerprint, RegistryRefusal? Refused);
 
 /// <summary>The registry given to <c>serve</c> does not load: every error, as <c>config check</c> prints them.</summary>
 internal sealed class RegistryException(string directory, IReadOnlyList<string> errors)

@@ -16,6 +16,7 @@ internal sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _writes;
     private readonly Counter<long> _lines;
     private readonly Counter<long> _malformed;
+    private readonly Counter<long> _registryReloads;
 
     public ServerMetrics(IMeterFactory meterFactory, IngestPipeline pipeline)
     {
@@ -23,6 +24,7 @@ internal sealed class ServerMetrics : IDisposable
         _writes = _meter.CreateCounter<long>("monitoring.ingest.writes", "{write}", "Writes received, by transport and outcome.");
         _lines = _meter.CreateCounter<long>("monitoring.ingest.lines", "{line}", "Line-protocol lines read (blank lines and comments included).");
         _malformed = _meter.CreateCounter<long>("monitoring.ingest.lines.malformed", "{line}", "Lines rejected as malformed line protocol.");
+        _registryReloads = _meter.CreateCounter<long>("monitoring.registry.reloads", "{reload}", "Registry reloads, by outcome (applied or refused).");
         _meter.CreateObservableCounter("monitoring.ingest.lines.quarantined", () => Enum.GetValues<RejectionReason>()
             .Select(reason => new Measurement<long>(pipeline.Quarantine.Count(reason), new KeyValuePair<string, object?>("reason", reason.ToString()))),
             "{line}", "Readings set aside in quarantine, by reason.");
@@ -67,6 +69,9 @@ internal sealed class ServerMetrics : IDisposable
             _malformed.Add(malformed);
         }
     }
+
+    public void RegistryReloaded(bool applied) =>
+        _registryReloads.Add(1, new KeyValuePair<string, object?>("outcome", applied ? "applied" : "refused"));
 
     public void Dispose() => _meter.Dispose();
 }

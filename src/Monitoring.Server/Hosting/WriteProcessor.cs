@@ -30,7 +30,9 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
         var aggregation = pipeline.Options.Aggregation;
         var earliestAllowed = now.ToUnixTimeMilliseconds() - (long)Math.Min(aggregation.MaxAge.TotalMilliseconds, long.MaxValue / 4);
         var latestAllowed = (now + aggregation.MaxFutureSkew).ToUnixTimeMilliseconds();
-        using var validator = new WriteValidator(pipeline.Catalog, siteScope, pipeline.Quarantine, source, earliestAllowed, latestAllowed, agents: pipeline.Agents);
+        // The registry in force now; a reload before the write reaches the log translates its series ids.
+        var catalog = pipeline.Catalog;
+        using var validator = new WriteValidator(catalog, siteScope, pipeline.Quarantine, source, earliestAllowed, latestAllowed, agents: pipeline.Agents);
         var reader = Rent(maxBodyBytes);
         LineProtocolReadResult read;
         try
@@ -67,7 +69,7 @@ internal sealed class WriteProcessor(IngestPipeline pipeline, ServerMetrics metr
             // are a duplicate, not a second sample.
             var key = batchId.IsEmpty ? Encoding.UTF8.GetBytes("content:" + validator.ContentDigest()) : batchId;
             var records = validator.BuildRecords(BatchIdWindow.Key(writer, key.Span), IngestPipeline.MaxRecordBytes);
-            var outcome = await pipeline.SubmitAsync(records, cancellationToken).ConfigureAwait(false);
+            var outcome = await pipeline.SubmitAsync(records, catalog, cancellationToken).ConfigureAwait(false);
             if (outcome is SubmitOutcome.Busy or SubmitOutcome.Full or SubmitOutcome.Failed or SubmitOutcome.Stopping)
             {
                 return new WriteOutcome(WriteStatus.Unavailable, outcome switch

@@ -48,6 +48,10 @@ internal static class ApiEndpoints
         var jobs = api.MapGroup("/jobs").WithTags("jobs").RequireAuthorization(TokenAuthentication.AdminPolicy);
         jobs.MapGet("/", ListJobs).WithSummary("Recurring jobs, their schedule and last run (admin)");
         jobs.MapPost("/{jobId}/trigger", TriggerJob).WithSummary("Run a recurring job now (admin)");
+
+        var admin = api.MapGroup("/admin").WithTags("operations").RequireAuthorization(TokenAuthentication.AdminPolicy);
+        admin.MapGet("/registry", RegistryInForce).WithSummary("The registry in force and the last refused reload with its errors (admin)");
+        admin.MapPost("/registry/reload", ReloadRegistry).WithSummary("Read the registry folder again now, as SIGHUP does (admin)");
     }
 
     private static IResult ListSites(HttpContext context, SiteRegistry registry)
@@ -483,6 +487,31 @@ internal static class ApiEndpoints
         recurring.Trigger(jobId);
         return Results.Accepted($"/api/v1/jobs", new { id = jobId, triggered = true });
     }
+
+    private static IResult RegistryInForce(RegistryReloader reloader) => Results.Ok(RegistryBody(reloader.Status));
+
+    private static async Task<IResult> ReloadRegistry(RegistryReloader reloader, CancellationToken cancellationToken)
+    {
+        var result = await reloader.ReloadAsync("admin API", force: true, cancellationToken).ConfigureAwait(false);
+        var body = new { outcome = result.Outcome, detail = result.Detail, errors = result.Errors, registry = RegistryBody(reloader.Status) };
+        return result.Outcome == RegistryReloadOutcome.Refused
+            ? Results.UnprocessableEntity(body)
+            : Results.Ok(body);
+    }
+
+    private static object RegistryBody(RegistryStatus status) => new
+    {
+        directory = status.Directory,
+        fingerprint = status.Fingerprint,
+        applied_at = status.AppliedAt,
+        generation = status.Generation,
+        sites = status.Sites,
+        meters = status.Meters,
+        series = status.Series,
+        reloads = status.Reloads,
+        refusals = status.Refusals,
+        refused = status.Refused is { } refused ? new { at = refused.At, fingerprint = refused.Fingerprint, error_count = refused.Errors.Count, errors = refused.Errors } : null,
+    };
 
     private static IResult NotFound(string detail) => Problem(StatusCodes.Status404NotFound, "Not found", detail);
 

@@ -130,7 +130,7 @@ internal sealed class TokenAuthenticationHandler(
 /// <summary>The token must cover the site or programme the route names.</summary>
 internal sealed class ScopeRequirement : IAuthorizationRequirement;
 
-internal sealed class ScopeHandler(SiteRegistry registry) : AuthorizationHandler<ScopeRequirement>
+internal sealed class ScopeHandler : AuthorizationHandler<ScopeRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ScopeRequirement requirement)
     {
@@ -140,6 +140,8 @@ internal sealed class ScopeHandler(SiteRegistry registry) : AuthorizationHandler
         }
 
         var entry = TokenAuthentication.Entry(http);
+        // The registry in force for this request (a reload may have replaced the one at start).
+        var registry = http.RequestServices.GetRequiredService<SiteRegistry>();
         var scope = ApiScope.For(entry, registry);
         if (http.GetRouteValue("siteId") is string site && !scope.Covers(site))
         {

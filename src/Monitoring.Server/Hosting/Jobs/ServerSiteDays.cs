@@ -11,7 +11,7 @@ namespace Monitoring.Server.Hosting.Jobs;
 /// (with the reference production counter and the outdoor temperature of each day) over the finalised archive; where
 /// both have a day, the store's (latest merged) record wins.
 /// </summary>
-internal sealed class ServerSiteDays(SiteRegistry registry, LatestIntervalStore store, DailyArchive archive) : ISiteDaySource
+internal sealed class ServerSiteDays(LatestIntervalStore store, DailyArchive archive) : ISiteDaySource
 {
     public DailyArchive Archive => archive;
 
@@ -31,6 +31,8 @@ internal sealed class ServerSiteDays(SiteRegistry registry, LatestIntervalStore 
     /// <summary>Site days of the interval store (only days whose electricity, or any carrier's, site record exists).</summary>
     public IEnumerable<SiteDay> FromStore(IReadOnlyCollection<string> siteIds, DateOnly from, DateOnly toExclusive)
     {
+        // The store's registry is the one in force (a reload moves the store to the new one).
+        var registry = store.Topology.Catalog.Registry;
         foreach (var siteId in siteIds)
         {
             if (registry.FindSite(siteId) is not { } site)
