@@ -1008,7 +1008,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Batches} write(s), {Readings} reading(s) from the write-ahead log ({Removed} of series the registry no longer has)")]
     private static partial void LogReplayed(ILogger logger, long batches, long readings, long removed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The registry changed since the checkpoint: {Kept} series continue, {Added} are new, {Removed} are gone (their open intervals end here; e.g. {Examples}); roll-up targets: {TargetsKept} continue, {TargetsAdded} new, {TargetsRemoved} gone")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The registry changed since the checkpoint: {Kept} series continue, {Added} new, {Removed} gone (their open intervals end here; e.g. {Examples}); roll-up targets: {TargetsKept} continue, {TargetsAdded} new, {TargetsRemoved} gone")]
     private static partial void LogRegistryChanged(ILogger logger, int kept, int added, int removed, int targetsKept, int targetsAdded, int targetsRemoved, string examples);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter replacements declared since the checkpoint: {Series} series computed again from their remembered readings (corrections follow); {TooLate} too old to correct")]
@@ -1020,7 +1020,7 @@ public sealed partial class IngestPipeline : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Path} has no checksum (written by an earlier version): loaded as it is; the next one has one")]
     private static partial void LogLegacyCheckpoint(ILogger logger, string path);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry reloaded: {Kept} series continue, {Added} are new, {Removed} are gone ({Closed} had open intervals, now closed); roll-up targets: {TargetsKept} continue, {TargetsAdded} new, {TargetsRemoved} gone; {Reconciled} series recomputed for changed replacements ({TooLate} too old to correct)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry reloaded: {Kept} series continue, {Added} new, {Removed} gone ({Closed} of them had open intervals, now closed); roll-up targets: {TargetsKept} continue, {TargetsAdded} new, {TargetsRemoved} gone; {Reconciled} series recomputed for changed replacements ({TooLate} too old to correct)")]
     private static partial void LogRegistryReloaded(ILogger logger, int kept, int added, int removed, int closed, int targetsKept, int targetsAdded, int targetsRemoved, int reconciled, long tooLate);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Registry reload undone: the checkpoint under the new registry could not be written; the previous registry stays in force")]
