@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Xml.Linq;
 using Monitoring.Domain.Registry;
 using Monitoring.Edge.Configuration;
+using Monitoring.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace Monitoring.Dashboards.Tests;
@@ -14,7 +15,7 @@ public sealed class ComposeFileTests
 {
     private const string DockerCompose = "/usr/bin/docker-compose";
 
-    private readonly ComposeStack _compose = ComposeStack.Load();
+    private readonly ComposeFile _compose = ComposeFile.Load();
 
     [Fact]
     public async Task Docker_compose_config_accepts_the_file_with_the_example_environment()
@@ -42,10 +43,10 @@ public sealed class ComposeFileTests
         Assert.Equal(
             ["edge-casa-aero", "edge-tanger-mach", "grafana", "influxdb", "monitoring", "mosquitto", "postgres", "sim-casa-aero", "sim-tanger-mach"],
             _compose.ServiceNames().Order(StringComparer.Ordinal));
-        Assert.StartsWith("influxdb:2.", ComposeStack.Scalar(_compose.Service("influxdb"), "image"), StringComparison.Ordinal);
+        Assert.StartsWith("influxdb:2.", ComposeFile.Scalar(_compose.Service("influxdb"), "image"), StringComparison.Ordinal);
         foreach (var name in _compose.ServiceNames())
         {
-            var image = ComposeStack.Scalar(_compose.Service(name), "image");
+            var image = ComposeFile.Scalar(_compose.Service(name), "image");
             Assert.NotNull(image);
             Assert.Matches(@":\d+(\.\d+)*$|:local$", image);
         }
@@ -62,14 +63,14 @@ public sealed class ComposeFileTests
         };
         foreach (var (service, (project, app, verb)) in expected)
         {
-            var build = ComposeStack.Mapping(_compose.Service(service), "build")!;
-            Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, ComposeStack.Scalar(build, "dockerfile")!)));
-            var args = ComposeStack.Mapping(build, "args")!;
-            Assert.Equal(project, ComposeStack.Scalar(args, "PROJECT"));
-            Assert.Equal(app, ComposeStack.Scalar(args, "APP"));
+            var build = ComposeFile.Mapping(_compose.Service(service), "build")!;
+            Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, ComposeFile.Scalar(build, "dockerfile")!)));
+            var args = ComposeFile.Mapping(build, "args")!;
+            Assert.Equal(project, ComposeFile.Scalar(args, "PROJECT"));
+            Assert.Equal(app, ComposeFile.Scalar(args, "APP"));
             var csproj = Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, project), "*.csproj").Single();
             Assert.Equal(app, XDocument.Load(csproj).Descendants("AssemblyName").Single().Value);
-            Assert.Equal(verb, ComposeStack.Sequence(_compose.Service(service), "command")[0]);
+            Assert.Equal(verb, ComposeFile.Sequence(_compose.Service(service), "command")[0]);
         }
 
         var dockerfile = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "deploy", "Dockerfile"));
@@ -83,21 +84,21 @@ public sealed class ComposeFileTests
         var grafana = _compose.Service("grafana");
         var volumes = _compose.ServiceVolumes("grafana");
         Assert.Contains("./dashboards/grafana/provisioning:/etc/grafana/provisioning:ro", volumes);
-        var environment = ComposeStack.Mapping(grafana, "environment")!;
+        var environment = ComposeFile.Mapping(grafana, "environment")!;
         foreach (var variable in new[] { "INFLUXDB_URL", "INFLUXDB_DATABASE", "INFLUXDB_TOKEN" })
         {
-            Assert.NotNull(ComposeStack.Scalar(environment, variable));
+            Assert.NotNull(ComposeFile.Scalar(environment, variable));
         }
     }
 
     [Fact]
     public void Influxdb_is_initialised_with_org_bucket_token_and_the_dbrp_mapping()
     {
-        var environment = ComposeStack.Mapping(_compose.Service("influxdb"), "environment")!;
-        Assert.Equal("setup", ComposeStack.Scalar(environment, "DOCKER_INFLUXDB_INIT_MODE"));
+        var environment = ComposeFile.Mapping(_compose.Service("influxdb"), "environment")!;
+        Assert.Equal("setup", ComposeFile.Scalar(environment, "DOCKER_INFLUXDB_INIT_MODE"));
         foreach (var key in new[] { "DOCKER_INFLUXDB_INIT_ORG", "DOCKER_INFLUXDB_INIT_BUCKET", "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN", "MONITORING_INFLUXQL_DATABASE" })
         {
-            Assert.StartsWith("${", ComposeStack.Scalar(environment, key), StringComparison.Ordinal);
+            Assert.StartsWith("${", ComposeFile.Scalar(environment, key), StringComparison.Ordinal);
         }
 
         Assert.Contains("./deploy/influxdb/init:/docker-entrypoint-initdb.d:ro", _compose.ServiceVolumes("influxdb"));
@@ -108,6 +109,23 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
+    public void The_server_keeps_its_jobs_in_the_stacks_postgresql_and_its_health_check_asks_its_readiness()
+    {
+        var server = _compose.Service("monitoring");
+        var environment = ComposeFile.Mapping(server, "environment")!;
+        string Value(string key) => ((YamlScalarNode)environment[key]).Value!;
+        Assert.Equal("postgresql", Value("MONITORING_Jobs__Storage"));
+        var postgres = ComposeFile.Mapping(_compose.Service("postgres"), "environment")!;
+        Assert.Equal(
+            $"Host=postgres;Port=5432;Database={((YamlScalarNode)postgres["POSTGRES_DB"]).Value};Username={((YamlScalarNode)postgres["POSTGRES_USER"]).Value};Password=${{POSTGRES_PASSWORD}}",
+            Value("MONITORING_JOBS_POSTGRES"));
+        Assert.Equal(
+            ["CMD", "/usr/local/bin/entrypoint", "health", "--url", "http://127.0.0.1:8080/health/ready"],
+            ComposeFile.Sequence(ComposeFile.Mapping(server, "healthcheck")!, "test"));
+        Assert.Contains("postgres", ComposeFile.Mapping(server, "depends_on")!.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+    }
+
+    [Fact]
     public void Mosquitto_requires_a_password_on_its_published_listener()
     {
         var config = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "deploy", "mosquitto", "mosquitto.conf"));
@@ -115,7 +133,7 @@ public sealed class ComposeFileTests
         Assert.Contains("allow_anonymous false", listener1883);
         Assert.Contains(listener1883, l => l.StartsWith("password_file ", StringComparison.Ordinal));
         Assert.Contains("per_listener_settings true", config);
-        Assert.Equal(["127.0.0.1:1883:1883"], ComposeStack.Sequence(_compose.Service("mosquitto"), "ports"));
+        Assert.Equal(["127.0.0.1:1883:1883"], ComposeFile.Sequence(_compose.Service("mosquitto"), "ports"));
     }
 
     [Fact]
@@ -125,14 +143,14 @@ public sealed class ComposeFileTests
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l => l.Split('=', 2))
             .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
-        Assert.All(ComposeStack.EnvironmentReferences(), name => Assert.True(example.ContainsKey(name), $".env.example does not define {name}"));
+        Assert.All(ComposeFile.EnvironmentReferences(), name => Assert.True(example.ContainsKey(name), $".env.example does not define {name}"));
         Assert.All(example.Where(kv => kv.Key.Contains("PASSWORD", StringComparison.Ordinal) || kv.Key.Contains("TOKEN", StringComparison.Ordinal)),
             kv => Assert.Equal("change-me", kv.Value));
         Assert.Contains(".env", File.ReadAllLines(Path.Combine(RepositoryPaths.Root, ".gitignore")));
 
         foreach (var name in _compose.ServiceNames())
         {
-            if (ComposeStack.Mapping(_compose.Service(name), "environment") is { } environment)
+            if (ComposeFile.Mapping(_compose.Service(name), "environment") is { } environment)
             {
                 foreach (var (key, value) in environment.Children.Select(kv => (((YamlScalarNode)kv.Key).Value!, ((YamlScalarNode)kv.Value).Value ?? string.Empty)))
                 {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Monitoring.Testing;
 
 namespace Monitoring.Dashboards.Tests;
 
@@ -26,7 +27,7 @@ public sealed partial class DashboardStructureTests
         Assert.Matches(UidPattern(), uid);
         Assert.True(uid.Length <= 40, $"uid '{uid}' is longer than 40 characters");
         Assert.True(root.ContainsKey("id") && root["id"] is null, "id must be null: Grafana assigns it");
-        Assert.Equal(ComposeStack.GrafanaSchemaVersion(), (int?)root["schemaVersion"]);
+        Assert.Equal(GrafanaImage.SchemaVersion(), (int?)root["schemaVersion"]);
         Assert.False(root.ContainsKey("__inputs"), "__inputs belongs to exported dashboards, not provisioned ones");
         var text = File.ReadAllText(dashboard.Path);
         Assert.DoesNotContain("${DS_", text, StringComparison.Ordinal);
@@ -123,7 +124,7 @@ public sealed partial class DashboardStructureTests
             .Single();
         Assert.Equal("file", GrafanaProvisioning.Scalar(provider, "type"));
         var path = GrafanaProvisioning.Scalar((YamlDotNet.RepresentationModel.YamlMappingNode)provider["options"], "path");
-        Assert.Contains("./dashboards:" + path + ":ro", ComposeStack.Load().ServiceVolumes("grafana"));
+        Assert.Contains("./dashboards:" + path + ":ro", ComposeFile.Load().ServiceVolumes("grafana"));
     }
 
     private static GrafanaDashboard Load(string file) => GrafanaDashboard.Load(Path.Combine(RepositoryPaths.Dashboards, file));

@@ -35,6 +35,24 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Health_refuses_a_url_that_is_not_http_and_exits_1_when_nothing_answers()
+    {
+        var (exit, output, error) = Run("health", "--url", "localhost:8080");
+        Assert.Equal(2, exit);
+        Assert.Equal(string.Empty, output);
+        Assert.Contains("--url: 'localhost:8080' is not an http(s) URL", error, StringComparison.Ordinal);
+
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        (exit, output, error) = Run("health", "--url", $"http://127.0.0.1:{port}/health/ready");
+        Assert.Equal(1, exit);
+        Assert.Equal(string.Empty, output);
+        Assert.StartsWith($"http://127.0.0.1:{port}/health/ready: ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Config_check_on_a_broken_registry_prints_every_error_and_exits_2()
     {
         File.WriteAllText(Path.Combine(_folder, "a.yaml"), "sites:\n  - id: s1\n    ecosystem: aeronautics\n    timezone: Mars/Olympus\n");

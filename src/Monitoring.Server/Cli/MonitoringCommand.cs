@@ -18,6 +18,7 @@ internal static class MonitoringCommand
         root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ServeCommand.CreateToken());
+        root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         return root;
     }

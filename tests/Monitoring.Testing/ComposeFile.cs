@@ -1,38 +1,24 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
-namespace Monitoring.Dashboards.Tests;
+namespace Monitoring.Testing;
 
 /// <summary>compose.yaml read as YAML, with its merge keys (<c>&lt;&lt;: *anchor</c>) applied to the services.</summary>
-internal sealed partial class ComposeStack
+public sealed partial class ComposeFile
 {
-    /// <summary>
-    /// The dashboard schema version each pinned Grafana image writes. The dashboards carry it, so that Grafana does
-    /// not migrate them at every load: a Grafana upgrade updates this table and the dashboards together.
-    /// </summary>
-    private static readonly Dictionary<string, int> SchemaVersionOfGrafana = new(StringComparer.Ordinal)
-    {
-        ["grafana/grafana:12.0.2"] = 41,
-    };
-
-    private ComposeStack(YamlMappingNode root) => Root = root;
+    private ComposeFile(YamlMappingNode root) => Root = root;
 
     public YamlMappingNode Root { get; }
 
-    public static ComposeStack Load()
+    /// <summary>The repository's compose.yaml.</summary>
+    public static string FilePath => Path.Combine(Repository.Root, "compose.yaml");
+
+    public static ComposeFile Load()
     {
-        using var reader = new StreamReader(RepositoryPaths.Compose);
+        using var reader = new StreamReader(FilePath);
         var stream = new YamlStream();
         stream.Load(reader);
-        return new ComposeStack((YamlMappingNode)stream.Documents[0].RootNode);
-    }
-
-    public static int GrafanaSchemaVersion()
-    {
-        var image = Scalar(Load().Service("grafana"), "image")!;
-        return SchemaVersionOfGrafana.TryGetValue(image, out var version)
-            ? version
-            : throw new InvalidOperationException($"compose.yaml pins {image}: add the schemaVersion it writes to the table in ComposeStack, and update the dashboards");
+        return new ComposeFile((YamlMappingNode)stream.Documents[0].RootNode);
     }
 
     public IReadOnlyList<string> ServiceNames() =>
@@ -56,7 +42,7 @@ internal sealed partial class ComposeStack
 
     /// <summary>Every <c>${NAME}</c> the file reads from the environment (.env).</summary>
     public static IReadOnlyList<string> EnvironmentReferences() =>
-        [.. VariableReference().Matches(File.ReadAllText(RepositoryPaths.Compose)).Select(m => m.Groups["name"].Value).Distinct().Order(StringComparer.Ordinal)];
+        [.. VariableReference().Matches(File.ReadAllText(FilePath)).Select(m => m.Groups["name"].Value).Distinct().Order(StringComparer.Ordinal)];
 
     private static YamlMappingNode Merged(YamlMappingNode node)
     {
