@@ -72,7 +72,9 @@ internal sealed partial class RegistryReloader : IHostedService, IDisposable
     private FileSystemWatcher? _watcher;
     private ITimer? _debounce;
     private ITimer? _poll;
-    private HangupSignal? _hangup;
+    // Registered when the host resolves its services, before any starts: a SIGHUP that comes once Kestrel listens
+    // but before StartAsync ran would otherwise take the default action and end the process.
+    private readonly HangupSignal _hangup = new();
     private Task _hangups = Task.CompletedTask;
     private RegistryStatus _status;
     private string? _lastSeen;
@@ -141,7 +143,6 @@ internal sealed partial class RegistryReloader : IHostedService, IDisposable
             _poll = _time.CreateTimer(_ => Background("periodic comparison", force: false), null, _options.PollInterval, _options.PollInterval);
         }
 
-        _hangup = new HangupSignal();
         _hangups = WaitForHangupsAsync(_hangup, _stopping.Token);
         return Task.CompletedTask;
     }
@@ -171,7 +172,7 @@ internal sealed partial class RegistryReloader : IHostedService, IDisposable
     public void Dispose()
     {
         _watcher?.Dispose();
-        _hangup?.Dispose();
+        _hangup.Dispose();
         _stopping.Dispose();
         _serial.Dispose();
     }
