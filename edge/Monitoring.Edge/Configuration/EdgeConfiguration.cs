@@ -63,6 +63,19 @@ public sealed record DeviceConfiguration(
     MeterProfile Profile,
     IReadOnlyList<ProfilePoint> Points)
 {
+    /// <summary>
+    /// How long reads split after an exception 2 stay split before the coalesced plan is tried again: the refusal may
+    /// have been transient (a meter booting, a gateway's cache), and split reads cost a round trip each for ever.
+    /// </summary>
+    public TimeSpan ReplanAfter { get; init; } = EdgeConfigurationDefaults.ReplanAfter;
+
     /// <summary>Devices with the same endpoint share one connection (a gateway with several unit ids).</summary>
     public string Endpoint => $"{Host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>Defaults of device keys that the loader and the poller both need.</summary>
+public static class EdgeConfigurationDefaults
+{
+    /// <summary><c>replan_after</c>: one hour.</summary>
+    public static readonly TimeSpan ReplanAfter = TimeSpan.FromHours(1);
 }

@@ -290,6 +290,7 @@ public static class EdgeConfigurationLoader
         var connectPerCycle = r.Boolean("connect_per_cycle") ?? defaults.ConnectPerCycle ?? false;
         var maxGap = r.WholeNumber("max_gap", min: 0, max: ModbusLimits.MaxReadRegisters) ?? defaults.MaxGap ?? DefaultMaxGap(transport);
         var maxRegisters = r.WholeNumber("max_registers_per_read", min: 1, max: ModbusLimits.MaxReadRegisters) ?? defaults.MaxRegistersPerRead;
+        var replanAfter = Duration(r, "replan_after") ?? defaults.ReplanAfter ?? EdgeConfigurationDefaults.ReplanAfter;
         var profileId = r.Id("profile", required: true);
         MeterProfile? profile = null;
         if (profileId is not null && !profiles.TryGetValue(profileId, out profile))
@@ -306,7 +307,10 @@ public static class EdgeConfigurationLoader
 
         var device = new DeviceConfiguration(
             id, host, port, (byte)unit, transport, timeout, connectTimeout, pause, connectPerCycle,
-            Math.Min(maxRegisters ?? profile.MaxRegistersPerRead, profile.MaxRegistersPerRead), maxGap, profile, points);
+            Math.Min(maxRegisters ?? profile.MaxRegistersPerRead, profile.MaxRegistersPerRead), maxGap, profile, points)
+        {
+            ReplanAfter = replanAfter,
+        };
         return (device, r);
     }
 
@@ -379,13 +383,13 @@ public static class EdgeConfigurationLoader
     /// <summary>The <c>defaults</c> section: values every device takes unless it sets its own.</summary>
     private sealed record DeviceDefaults(
         string? Host, int? Port, ModbusTransport? Transport, TimeSpan? Timeout, TimeSpan? ConnectTimeout,
-        TimeSpan? Pause, bool? ConnectPerCycle, int? MaxGap, int? MaxRegistersPerRead);
+        TimeSpan? Pause, bool? ConnectPerCycle, int? MaxGap, int? MaxRegistersPerRead, TimeSpan? ReplanAfter);
 
     private static DeviceDefaults ReadDeviceDefaults(YamlMapReader configuration)
     {
         if (configuration.Get("defaults") is not { } node)
         {
-            return new DeviceDefaults(null, null, null, null, null, null, null, null, null);
+            return new DeviceDefaults(null, null, null, null, null, null, null, null, null, null);
         }
 
         var r = YamlMapReader.For(configuration.Source, node, "defaults");
@@ -398,7 +402,8 @@ public static class EdgeConfigurationLoader
             Duration(r, "pause", allowZero: true),
             r.Boolean("connect_per_cycle"),
             r.WholeNumber("max_gap", min: 0, max: ModbusLimits.MaxReadRegisters),
-            r.WholeNumber("max_registers_per_read", min: 1, max: ModbusLimits.MaxReadRegisters));
+            r.WholeNumber("max_registers_per_read", min: 1, max: ModbusLimits.MaxReadRegisters),
+            Duration(r, "replan_after"));
         r.ReportUnknownKeys();
         return defaults;
     }

@@ -25,13 +25,17 @@ public sealed record DevicePoll(
 
 /// <summary>
 /// Polls one device over a (possibly shared) client. Keeps the request plan per poll group and remembers
-/// splits made after exception 2, so a device with holes in its map costs the extra requests only once.
+/// splits made after exception 2, so a device with holes in its map costs the extra requests only once; after
+/// <see cref="DeviceConfiguration.ReplanAfter"/> a split group tries its coalesced plan again (the refusal may have
+/// been transient), and splits again if the device still refuses.
 /// </summary>
 public sealed class DevicePoller
 {
     private readonly ModbusClient _client;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, List<ReadBlock>> _plans;
+    private readonly Dictionary<string, IReadOnlyList<ReadBlock>> _coalesced;
+    private readonly Dictionary<string, DateTimeOffset> _splitAt = new(StringComparer.Ordinal);
 
     public DevicePoller(DeviceConfiguration device, ModbusClient client, TimeProvider time)
     {
@@ -39,9 +43,10 @@ public sealed class DevicePoller
         Device = device;
         _client = client;
         _time = time;
-        _plans = device.Points
+        _coalesced = device.Points
             .GroupBy(p => p.Group)
-            .ToDictionary(g => g.Key, g => RequestPlanner.Plan(g, device.MaxRegistersPerRead, device.MaxGap).ToList(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => RequestPlanner.Plan(g, device.MaxRegistersPerRead, device.MaxGap), StringComparer.Ordinal);
+        _plans = _coalesced.ToDictionary(kv => kv.Key, kv => kv.Value.ToList(), StringComparer.Ordinal);
     }
 
     public DeviceConfiguration Device { get; }
@@ -51,6 +56,9 @@ public sealed class DevicePoller
 
     /// <summary>How many times a read was split after the device refused it with exception 2.</summary>
     public int Splits { get; private set; }
+
+    /// <summary>How many times a split group went back to its coalesced plan after <see cref="DeviceConfiguration.ReplanAfter"/>.</summary>
+    public int Replans { get; private set; }
 
     public IReadOnlyList<ReadBlock> PlanOf(string group) => _plans.TryGetValue(group, out var plan) ? plan : [];
 
@@ -63,6 +71,13 @@ public sealed class DevicePoller
 
     public async Task<DevicePoll> PollAsync(string group, CancellationToken cancellationToken)
     {
+        if (_splitAt.TryGetValue(group, out var splitAt) && _time.GetUtcNow() - splitAt >= Device.ReplanAfter)
+        {
+            _plans[group] = [.. _coalesced[group]];
+            _splitAt.Remove(group);
+            Replans++;
+        }
+
         var plan = _plans[group];
         var readings = new List<Reading>();
         var invalid = new List<string>();
@@ -82,6 +97,7 @@ public sealed class DevicePoller
                 plan.RemoveAt(i);
                 plan.InsertRange(i, parts);
                 Splits++;
+                _splitAt.TryAdd(group, _time.GetUtcNow());
                 i--;
                 continue;
             }
