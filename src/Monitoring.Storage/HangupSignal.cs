@@ -25,6 +25,32 @@ public sealed class HangupSignal : IDisposable
 
     public Task WaitAsync(CancellationToken cancellationToken) => _received.WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// True when the process was started with SIGHUP ignored (under <c>nohup</c>, or by a supervisor that ignores it):
+    /// the runtime keeps an inherited ignore, so no SIGHUP reaches <see cref="WaitAsync"/>. Read from
+    /// <c>/proc/self/status</c> (Linux); false where that cannot be read.
+    /// </summary>
+    public static bool IsIgnoredByProcess()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+                {
+                    return ulong.TryParse(line.AsSpan("SigIgn:".Length).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var mask)
+                        && (mask & 1) != 0; // bit 0 is signal 1, SIGHUP
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not Linux, or no /proc: nothing to say.
+        }
+
+        return false;
+    }
+
     public void Dispose()
     {
         _registration?.Dispose();

@@ -358,6 +358,32 @@ public sealed class RegistryChangeTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task A_server_started_with_SIGHUP_ignored_says_at_start_that_SIGHUP_will_not_reload_it()
+    {
+        CopyRegistry();
+        var serve = await ServeProcess.StartAsync(Data, log, registry: Registry, hangupIgnored: true);
+        try
+        {
+            await WaitUntilAsync(() => Task.FromResult(serve.Output.Contains("SIGHUP is ignored by this process", StringComparison.Ordinal)), "the warning");
+        }
+        finally
+        {
+            await serve.DisposeAsync();
+        }
+
+        var normal = await ServeProcess.StartAsync(Data, log, registry: Registry);
+        try
+        {
+            await WaitUntilAsync(() => Task.FromResult(normal.Output.Contains("Application started", StringComparison.Ordinal)), "the start");
+            Assert.DoesNotContain("SIGHUP is ignored", normal.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await normal.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task SIGHUP_reloads_a_server_that_does_not_watch_its_folder()
     {
         CopyRegistry();

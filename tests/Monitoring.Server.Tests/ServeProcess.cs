@@ -51,11 +51,19 @@ internal sealed class ServeProcess : IAsyncDisposable
     /// <summary>Starts <c>serve</c> on <paramref name="data"/> (tokens in <c>{data}/tokens.json</c>) and waits until it is ready.</summary>
     /// <param name="port">0 for a free one; a fixed one to restart on the same address.</param>
     /// <param name="registry">The registry folder (default: the example registry).</param>
+    /// <param name="hangupIgnored">
+    /// Start it with SIGHUP ignored, as under nohup. Otherwise SIGHUP is reset to its default whatever the test run
+    /// inherited (a CI runner under nohup), since the runtime keeps an inherited ignore.
+    /// </param>
     public static async Task<ServeProcess> StartAsync(
-        string data, ITestOutputHelper log, IReadOnlyDictionary<string, string>? environment = null, int port = 0, string? tokens = null, string? registry = null)
+        string data, ITestOutputHelper log, IReadOnlyDictionary<string, string>? environment = null, int port = 0, string? tokens = null, string? registry = null,
+        bool hangupIgnored = false)
     {
         port = port == 0 ? FreePort() : port;
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(hangupIgnored ? "trap '' HUP; exec \"$0\" \"$@\"" : "exec env --default-signal=HUP \"$0\" \"$@\"");
+        info.ArgumentList.Add("dotnet");
         foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "monitoring.dll"), "serve", "--registry", registry ?? MonitoringCommand.BundledRegistry,
                      "--urls", $"http://127.0.0.1:{port}", "--data", data, "--tokens", tokens ?? Path.Combine(data, "tokens.json") })
         {

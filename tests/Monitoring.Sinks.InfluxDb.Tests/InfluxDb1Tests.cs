@@ -230,8 +230,25 @@ public sealed class InfluxDb1Tests(InfluxDb1Fixture influx) : IAsyncLifetime, ID
 
         var status = forwarder.Status;
         Assert.Equal((4L, 900L, 0L), (status.BatchesWritten, status.LinesWritten, status.Failures));
-        var points = (await influx.Client.QueryAsync(_database, "SELECT \"value\", \"series\" FROM \"lanes\" GROUP BY \"meter\"", ct))
-            .Select(s => (Value: s.Values.Single()[1].GetDouble(), Series: s.Values.Single()[2].GetInt64())).ToList();
+        // Under a loaded machine InfluxDB 1.x can take a moment to show every new series of an acknowledged write to
+        // queries; a reordered write would leave a wrong value for good, so wait for the series, then check values.
+        List<(double Value, long Series)> points;
+        using (var visible = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            visible.CancelAfter(DeliveryTimeout);
+            while (true)
+            {
+                points = [.. (await influx.Client.QueryAsync(_database, "SELECT \"value\", \"series\" FROM \"lanes\" GROUP BY \"meter\"", ct))
+                    .Select(s => (Value: s.Values.Single()[1].GetDouble(), Series: s.Values.Single()[2].GetInt64()))];
+                if (points.Count >= 300)
+                {
+                    break;
+                }
+
+                await Task.Delay(100, visible.Token);
+            }
+        }
+
         Assert.Equal(300, points.Count);
         Assert.All(points, p => Assert.Equal(3.0, p.Value));
     }

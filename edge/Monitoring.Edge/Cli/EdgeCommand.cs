@@ -67,6 +67,11 @@ internal static class EdgeCommand
     internal static async Task<int> RunAsync(string path, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         using var hangup = new HangupSignal();
+        if (HangupSignal.IsIgnoredByProcess())
+        {
+            await error.WriteLineAsync("monitoring-edge: SIGHUP is ignored by this process (started under nohup?): restart it to read its configuration again").ConfigureAwait(false);
+        }
+
         return await RunAsync(path, output, error, hangup.WaitAsync, cancellationToken).ConfigureAwait(false);
     }
 

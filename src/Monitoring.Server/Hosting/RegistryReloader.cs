@@ -144,6 +144,11 @@ internal sealed partial class RegistryReloader : IHostedService, IDisposable
         }
 
         _hangups = WaitForHangupsAsync(_hangup, _stopping.Token);
+        if (HangupSignal.IsIgnoredByProcess())
+        {
+            LogHangupIgnored(_logger);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -323,6 +328,9 @@ internal sealed partial class RegistryReloader : IHostedService, IDisposable
             // Stopping.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SIGHUP is ignored by this process (started under nohup, or by a supervisor that ignores it): it will not reload the registry; the folder watch, the periodic comparison and POST /api/v1/admin/registry/reload still do")]
+    private static partial void LogHangupIgnored(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registry {Directory} reloaded ({Trigger}): {Added} series added, {Removed} removed, {Kept} continue; writes waited {HeldMs:0} ms")]
     private static partial void LogApplied(ILogger logger, string directory, string trigger, int added, int removed, int kept, double heldMs);
