@@ -114,7 +114,13 @@ internal sealed class ServeProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            Assert.False(_process.HasExited, $"monitoring serve exited at start:\n{Output}");
+            if (_process.HasExited)
+            {
+                // Exited is seen before the last output lines are delivered: wait for the end of both streams.
+                await _process.WaitForExitAsync();
+                Assert.Fail($"monitoring serve exited at start:\n{Output}");
+            }
+
             try
             {
                 using var response = await Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
