@@ -27,7 +27,7 @@ public sealed class PipelineRecoveryTests : IDisposable
     private PointRecord[] Readings(string meter, int from, int count) =>
         [.. Enumerable.Range(from, count).Select(m => new PointRecord(Series(meter), Start.AddMinutes(m).ToUnixTimeMilliseconds(), 1000 + m))];
 
-    private Task<IngestPipeline> StartAsync() => IngestPipeline.StartAsync(_topology, new CountingOutput(), new Quarantine(null),
+    private Task<IngestPipeline> StartAsync() => IngestPipeline.StartAsync(_topology, new DiscardingOutput(), new Quarantine(null),
         new IngestPipelineOptions { DataDirectory = _data, Fsync = false }, NullLogger.Instance);
 
     [Fact]
@@ -80,43 +80,4 @@ public sealed class PipelineRecoveryTests : IDisposable
         Assert.All(pipeline.Loops, l => Assert.Equal((0L, "running"), (l.Restarts, l.State)));
     }
 
-    /// <summary>An output that keeps nothing: the pipeline's own figures are what these tests read.</summary>
-    private sealed class CountingOutput : IPipelineOutput
-    {
-        public bool WantsReadings => false;
-
-        public void Write(in ClosedInterval interval)
-        {
-        }
-
-        public void Write(in RollupInterval interval)
-        {
-        }
-
-        public void Write(in IntensityInterval intensity)
-        {
-        }
-
-        public void WriteReading(SeriesInfo series, long timestampMs, double value)
-        {
-        }
-
-        public void WritePassthrough(ReadOnlySpan<byte> line)
-        {
-        }
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public void SaveState(Stream destination)
-        {
-        }
-
-        public void LoadState(Stream source)
-        {
-        }
-
-        public void Rebind(RollupTopology topology)
-        {
-        }
-    }
 }

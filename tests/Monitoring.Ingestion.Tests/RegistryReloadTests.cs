@@ -151,11 +151,9 @@ public sealed class RegistryReloadTests : IDisposable
     }
 
     /// <summary>Keeps the series intervals the pipeline writes (the applier's thread writes, the test reads after a checkpoint).</summary>
-    private sealed class RecordingOutput : IPipelineOutput
+    private sealed class RecordingOutput : DiscardingOutput
     {
         private readonly List<ClosedInterval> _intervals = [];
-
-        public bool WantsReadings => false;
 
         public List<ClosedInterval> Series(string meter)
         {
@@ -173,42 +171,12 @@ public sealed class RegistryReloadTests : IDisposable
             }
         }
 
-        public void Write(in ClosedInterval interval)
+        public override void Write(in ClosedInterval interval)
         {
             lock (_intervals)
             {
                 _intervals.Add(interval);
             }
-        }
-
-        public void Write(in RollupInterval interval)
-        {
-        }
-
-        public void Write(in IntensityInterval intensity)
-        {
-        }
-
-        public void WriteReading(SeriesInfo series, long timestampMs, double value)
-        {
-        }
-
-        public void WritePassthrough(ReadOnlySpan<byte> line)
-        {
-        }
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public void SaveState(Stream destination)
-        {
-        }
-
-        public void LoadState(Stream source)
-        {
-        }
-
-        public void Rebind(RollupTopology topology)
-        {
         }
     }
 }

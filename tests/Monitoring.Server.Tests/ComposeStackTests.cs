@@ -155,7 +155,7 @@ public sealed class ComposeStackTests(VictoriaMetricsFixture victoria, PostgresF
         await WaitUntilAsync(async () =>
         {
             Assert.False(process?.Process.HasExited ?? false, $"{service} exited:\n{process?.Output}");
-            last = await ProcessRunner.RunAsync(check[0], [.. check.Skip(1)]);
+            last = await ProcessRunner.RunAsync(check[0], check.ToArray()[1..]);
             return last.ExitCode == 0;
         }, $"{service}'s health check ({string.Join(' ', check)}) succeeds", () => $"{last}");
         log.WriteLine($"{service} healthy: {last}");

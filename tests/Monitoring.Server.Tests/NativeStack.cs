@@ -125,7 +125,7 @@ internal sealed partial class NativeStack : IAsyncDisposable
 
         var test = ComposeFile.Sequence(healthcheck, "test");
         Assert.Equal("CMD", test[0]);
-        var line = test.Skip(1).Select(a => Translate(service, Interpolate(a))).ToList();
+        var line = test.ToArray()[1..].Select(a => Translate(service, Interpolate(a))).ToList();
         if (line[0] == "/usr/local/bin/entrypoint")
         {
             line.RemoveAt(0);
@@ -140,7 +140,7 @@ internal sealed partial class NativeStack : IAsyncDisposable
         Assert.False(_standIns.ContainsKey(service), $"{service} is stood in for by a test service");
         var line = CommandLine(service);
         var info = new ProcessStartInfo(line[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in line.Skip(1))
+        foreach (var argument in line.ToArray()[1..])
         {
             info.ArgumentList.Add(argument);
         }

@@ -193,7 +193,7 @@ public sealed class ServerKillTests(ITestOutputHelper log) : IDisposable
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, text);
         var rows = new Dictionary<(string, string, string, string), (double Value, int Count)>();
-        foreach (var line in File.ReadLines(Path.Combine(output, "intervals.csv")).Skip(1))
+        foreach (var line in File.ReadAllLines(Path.Combine(output, "intervals.csv"))[1..])
         {
             // site,meter,field,kind,unit,resolution,start_utc,end_utc,value,min,max,count,estimated_fraction,peak_demand_kw,flags,correction
             var f = line.Split(',');
