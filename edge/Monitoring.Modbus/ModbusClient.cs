@@ -1,12 +1,13 @@
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
 namespace Monitoring.Modbus;
 
 /// <summary>
-/// One connection to a Modbus endpoint. Exactly one request is in flight at a time (reads and writes share
-/// the queue); a connection that times out or desynchronises is closed and reopened on the next request,
-/// never reused; failed connects back off exponentially. Several unit ids may share the client (gateways).
+/// One connection to a Modbus endpoint: a TCP device or gateway, or a serial bus. Exactly one request is in flight at a
+/// time (reads and writes share the queue); a TCP connection that times out or desynchronises is closed and reopened
+/// on the next request, never reused, while a serial line is kept and resynchronised (its other units are fine);
+/// failed connects back off exponentially. Several unit ids may share the client (gateways, RS-485 buses), each with
+/// its own timeout.
 /// The read path pools its async state machines: polling allocates nothing per request but the caller's buffer.
 /// </summary>
 public sealed class ModbusClient : IAsyncDisposable
@@ -17,9 +18,10 @@ public sealed class ModbusClient : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly byte[] _request = new byte[ModbusLimits.MaxTcpFrameLength + 2];
     private readonly byte[] _response = new byte[ModbusLimits.MaxTcpFrameLength + 2];
+    private readonly ModbusLink _link;
     private CancellationTokenSource _timeout;
-    private Socket? _socket;
-    private NetworkStream? _stream;
+    private Stream? _stream;
+    private bool _resynchronise;
     private int _failedConnects;
     private long _reconnectNotBefore;
     private long _lastRequestEnded;
@@ -32,6 +34,7 @@ public sealed class ModbusClient : IAsyncDisposable
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         _framing = ModbusClientFraming.Create(options.Transport);
+        _link = ModbusLink.Create(options);
         _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
     }
 
@@ -40,6 +43,9 @@ public sealed class ModbusClient : IAsyncDisposable
     public ModbusStatistics Statistics { get; } = new();
 
     public bool IsConnected => _stream is not null;
+
+    /// <summary>For messages and statistics: <c>host:port</c>, or the serial line and its format.</summary>
+    public string EndpointName => _link.Name;
 
     /// <summary>FC03 or FC04: fills <paramref name="destination"/> with registers from <paramref name="address"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -202,12 +208,13 @@ public sealed class ModbusClient : IAsyncDisposable
         Statistics.RecordRequest();
         var frameLength = _framing.CompleteRequest(_request, unit, pduLength);
         var requestPdu = _request.AsMemory(_framing.PduOffset, pduLength);
+        var expected = ModbusPdu.ExpectedResponseLength(requestPdu.Span);
+        var timeout = RequestTimeout(unit) + _link.TransmissionTime(frameLength, expected + 3);
         var started = _time.GetTimestamp();
-        var token = StartTimeout(cancellationToken, out var registration);
+        var token = StartTimeout(timeout, cancellationToken, out var registration);
         try
         {
             await stream.WriteAsync(_request.AsMemory(0, frameLength), token).ConfigureAwait(false);
-            var expected = ModbusPdu.ExpectedResponseLength(requestPdu.Span);
             var range = await _framing.ReadResponseAsync(stream, _response, unit, expected, token).ConfigureAwait(false);
             var latency = _time.GetElapsedTime(started);
             try
@@ -225,12 +232,12 @@ public sealed class ModbusClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw Fail(new ModbusTimeoutException(_options.RequestTimeout));
+            throw Fail(new ModbusTimeoutException(timeout));
         }
         catch (OperationCanceledException)
         {
             // The caller gave up mid-frame: the answer may still arrive, so the connection cannot be trusted.
-            Close();
+            Discard();
             throw;
         }
         catch (ModbusException ex) when (ex is ModbusProtocolException or ModbusConnectionException)
@@ -239,7 +246,11 @@ public sealed class ModbusClient : IAsyncDisposable
         }
         catch (IOException ex)
         {
-            throw Fail(new ModbusConnectionException($"connection to {_options.Host}:{_options.Port} lost: {ex.Message}", ex));
+            // A lost port or socket is reopened, on a bus too (an unplugged USB adapter).
+            var error = new ModbusConnectionException($"connection to {_link.Name} lost: {ex.Message}", ex);
+            Statistics.RecordFailure(error);
+            Close();
+            throw error;
         }
         finally
         {
@@ -253,12 +264,28 @@ public sealed class ModbusClient : IAsyncDisposable
     private ModbusException Fail(ModbusException error)
     {
         Statistics.RecordFailure(error);
-        Close();
+        Discard();
         return error;
     }
 
+    /// <summary>After a failed exchange: a TCP connection is dropped, a serial line is resynchronised before its next request.</summary>
+    private void Discard()
+    {
+        if (_link.KeptAfterFailure && _stream is not null)
+        {
+            _resynchronise = true;
+        }
+        else
+        {
+            Close();
+        }
+    }
+
+    private TimeSpan RequestTimeout(byte unit) =>
+        _options.UnitRequestTimeouts is { } perUnit && perUnit.TryGetValue(unit, out var timeout) ? timeout : _options.RequestTimeout;
+
     /// <summary>Arms the reusable timeout source and links the caller's token to it without allocating a linked source.</summary>
-    private CancellationToken StartTimeout(CancellationToken cancellationToken, out CancellationTokenRegistration registration)
+    private CancellationToken StartTimeout(TimeSpan timeout, CancellationToken cancellationToken, out CancellationTokenRegistration registration)
     {
         if (!_timeout.TryReset())
         {
@@ -266,7 +293,7 @@ public sealed class ModbusClient : IAsyncDisposable
             _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         }
 
-        _timeout.CancelAfter(_options.RequestTimeout);
+        _timeout.CancelAfter(timeout);
         registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _timeout)
             : default;
@@ -275,22 +302,29 @@ public sealed class ModbusClient : IAsyncDisposable
 
     private async ValueTask PaceAsync(CancellationToken cancellationToken)
     {
-        if (_options.PauseBetweenRequests <= TimeSpan.Zero || _lastRequestEnded == 0)
+        var gap = _options.PauseBetweenRequests > _link.MinimumGap ? _options.PauseBetweenRequests : _link.MinimumGap;
+        if (gap <= TimeSpan.Zero || _lastRequestEnded == 0)
         {
             return;
         }
 
-        var remaining = _options.PauseBetweenRequests - _time.GetElapsedTime(_lastRequestEnded);
+        var remaining = gap - _time.GetElapsedTime(_lastRequestEnded);
         if (remaining > TimeSpan.Zero)
         {
             await Task.Delay(remaining, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async ValueTask<NetworkStream> ConnectAsync(CancellationToken cancellationToken)
+    private async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)
     {
         if (_stream is not null)
         {
+            if (_resynchronise)
+            {
+                await _link.ResynchroniseAsync(_time, cancellationToken).ConfigureAwait(false);
+                _resynchronise = false;
+            }
+
             return _stream;
         }
 
@@ -299,51 +333,41 @@ public sealed class ModbusClient : IAsyncDisposable
             var wait = _time.GetElapsedTime(_time.GetTimestamp(), _reconnectNotBefore);
             if (wait > TimeSpan.Zero)
             {
-                var error = new ModbusConnectionException($"{_options.Host}:{_options.Port} unreachable; next connect attempt in {wait.TotalMilliseconds:0} ms");
+                var error = new ModbusConnectionException($"{_link.Name} unreachable; next connect attempt in {wait.TotalMilliseconds:0} ms");
                 Statistics.RecordFailure(error);
                 throw error;
             }
         }
 
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var connectTimeout = new CancellationTokenSource(_options.ConnectTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
+        Stream stream;
         try
         {
-            await socket.ConnectAsync(_options.Host, _options.Port, linked.Token).ConfigureAwait(false);
+            stream = await _link.OpenAsync(_options.ConnectTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _link.IsOpenFailure(ex, out var reason))
         {
-            socket.Dispose();
             _failedConnects++;
             var delay = TimeSpan.FromTicks(Math.Min(
                 _options.MaxReconnectDelay.Ticks,
                 _options.MinReconnectDelay.Ticks * (1L << Math.Min(_failedConnects - 1, 30))));
             _reconnectNotBefore = _time.GetTimestamp() + (long)(delay.TotalSeconds * _time.TimestampFrequency);
-            var reason = ex is SocketException socketError ? socketError.SocketErrorCode.ToString() : "connect timeout";
-            var error = new ModbusConnectionException($"cannot connect to {_options.Host}:{_options.Port} ({reason}); retrying in {delay.TotalMilliseconds:0} ms", ex);
+            var error = new ModbusConnectionException($"cannot connect to {_link.Name} ({reason}); retrying in {delay.TotalMilliseconds:0} ms", ex);
             Statistics.RecordFailure(error);
             throw error;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
 
         _failedConnects = 0;
         _reconnectNotBefore = 0;
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _resynchronise = false;
+        _stream = stream;
         Statistics.RecordConnect();
         return _stream;
     }
 
     private void Close()
     {
-        _stream?.Dispose();
-        _socket?.Dispose();
+        _link.Close();
         _stream = null;
-        _socket = null;
+        _resynchronise = false;
     }
 }

@@ -1,16 +1,26 @@
 namespace Monitoring.Modbus;
 
-/// <summary>How to reach one Modbus endpoint (a device, or a gateway with several unit ids behind it).</summary>
+/// <summary>How to reach one Modbus endpoint: a device, a gateway with several unit ids behind it, or a serial bus.</summary>
 public sealed record ModbusClientOptions
 {
-    public required string Host { get; init; }
+    /// <summary>The TCP endpoint's host; unused when <see cref="Serial"/> is set.</summary>
+    public string Host { get; init; } = string.Empty;
 
     public int Port { get; init; } = 502;
 
     public ModbusTransport Transport { get; init; } = ModbusTransport.Tcp;
 
-    /// <summary>Longest wait for a complete answer; a late answer closes the connection.</summary>
+    /// <summary>The serial line of a <see cref="ModbusTransport.Rtu"/> client.</summary>
+    public ModbusSerialLine? Serial { get; init; }
+
+    /// <summary>
+    /// Longest wait for a device's reaction: on a serial line the frames' time on the wire is added. A late answer
+    /// closes a TCP connection; on a serial line it is discarded.
+    /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Units that take another timeout than <see cref="RequestTimeout"/> (slow meters on a shared bus).</summary>
+    public IReadOnlyDictionary<byte, TimeSpan>? UnitRequestTimeouts { get; init; }
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
@@ -25,17 +35,30 @@ public sealed record ModbusClientOptions
     /// <summary>Throws when the options cannot work; called by the client's constructor.</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Host))
+        if ((Transport == ModbusTransport.Rtu) != (Serial is not null))
+        {
+            throw new ArgumentException("A serial line goes with the Rtu transport, and the Rtu transport needs a serial line.", nameof(Serial));
+        }
+
+        if (Serial is not null)
+        {
+            Serial.Validate();
+        }
+        else if (string.IsNullOrWhiteSpace(Host))
         {
             throw new ArgumentException("Host is required.", nameof(Host));
         }
-
-        if (Port is < 1 or > 65535)
+        else if (Port is < 1 or > 65535)
         {
             throw new ArgumentOutOfRangeException(nameof(Port), Port, "Port must be 1..65535.");
         }
 
         Positive(RequestTimeout, nameof(RequestTimeout));
+        foreach (var (_, timeout) in UnitRequestTimeouts ?? new Dictionary<byte, TimeSpan>())
+        {
+            Positive(timeout, nameof(UnitRequestTimeouts));
+        }
+
         Positive(ConnectTimeout, nameof(ConnectTimeout));
         Positive(MinReconnectDelay, nameof(MinReconnectDelay));
         if (PauseBetweenRequests < TimeSpan.Zero)

@@ -23,17 +23,23 @@ public sealed class ModbusDeviceException(ModbusFunction function, ModbusExcepti
     public override string Kind => "exception";
 }
 
-/// <summary>No (complete) answer within the request timeout; the connection was closed, since a late answer would desynchronise it.</summary>
+/// <summary>
+/// No (complete) answer within the request timeout; a TCP connection was closed, since a late answer would
+/// desynchronise it, and a serial line is resynchronised before its next request.
+/// </summary>
 public sealed class ModbusTimeoutException(TimeSpan timeout)
     : ModbusException($"no answer within {timeout.TotalMilliseconds:0} ms")
 {
     public override string Kind => "timeout";
 }
 
-/// <summary>A malformed or mismatched frame (wrong transaction id, protocol id, unit, length or CRC); the connection was closed.</summary>
-public sealed class ModbusProtocolException(string message)
+/// <summary>A malformed or mismatched frame (wrong transaction id, protocol id, unit, length or CRC); handled as a timeout.</summary>
+public sealed class ModbusProtocolException(string message, bool crcMismatch = false)
     : ModbusException(message)
 {
+    /// <summary>The RTU frame's CRC did not match: noise or a collision on the wire, counted apart.</summary>
+    public bool CrcMismatch { get; } = crcMismatch;
+
     public override string Kind => "protocol";
 }
 

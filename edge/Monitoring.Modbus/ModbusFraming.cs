@@ -10,6 +10,8 @@ public enum ModbusTransport
     Tcp,
     /// <summary>RTU frames (unit, PDU, CRC-16) over a TCP socket, as cheap serial gateways do.</summary>
     RtuOverTcp,
+    /// <summary>RTU frames on a serial line (RS-485), with the inter-frame silence kept between requests.</summary>
+    Rtu,
 }
 
 /// <summary>Wraps request PDUs and unwraps response PDUs for one transport. The client owns one per connection.</summary>
@@ -21,7 +23,7 @@ internal abstract class ModbusClientFraming
     public static ModbusClientFraming Create(ModbusTransport transport) => transport switch
     {
         ModbusTransport.Tcp => new TcpFraming(),
-        ModbusTransport.RtuOverTcp => new RtuOverTcpFraming(),
+        ModbusTransport.RtuOverTcp or ModbusTransport.Rtu => new RtuFraming(),
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
 
@@ -97,7 +99,8 @@ internal abstract class ModbusClientFraming
             header[6]);
     }
 
-    private sealed class RtuOverTcpFraming : ModbusClientFraming
+    /// <summary>RTU framing, the same over a serial line and over a TCP socket.</summary>
+    private sealed class RtuFraming : ModbusClientFraming
     {
         public override int PduOffset => 1;
 
@@ -121,7 +124,7 @@ internal abstract class ModbusClientFraming
             var crc = BinaryPrimitives.ReadUInt16LittleEndian(span[(1 + pduLength)..]);
             if (crc != Crc16.Compute(span[..(1 + pduLength)]))
             {
-                throw new ModbusProtocolException("RTU frame CRC mismatch");
+                throw new ModbusProtocolException("RTU frame CRC mismatch", crcMismatch: true);
             }
 
             if (span[0] != unit)

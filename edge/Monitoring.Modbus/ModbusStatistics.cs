@@ -8,6 +8,7 @@ public sealed class ModbusStatistics
     private long _deviceExceptions;
     private long _timeouts;
     private long _protocolErrors;
+    private long _crcErrors;
     private long _connectionErrors;
     private long _connects;
     private long _latencyTicksTotal;
@@ -23,9 +24,12 @@ public sealed class ModbusStatistics
 
     public long ProtocolErrors => Interlocked.Read(ref _protocolErrors);
 
+    /// <summary>RTU frames whose CRC did not match; part of <see cref="ProtocolErrors"/>.</summary>
+    public long CrcErrors => Interlocked.Read(ref _crcErrors);
+
     public long ConnectionErrors => Interlocked.Read(ref _connectionErrors);
 
-    /// <summary>Successful TCP connects, the first included.</summary>
+    /// <summary>Successful connects (TCP) or port openings (serial), the first included.</summary>
     public long Connects => Interlocked.Read(ref _connects);
 
     public long Errors => DeviceExceptions + Timeouts + ProtocolErrors + ConnectionErrors;
@@ -68,7 +72,14 @@ public sealed class ModbusStatistics
         switch (error)
         {
             case ModbusTimeoutException: Interlocked.Increment(ref _timeouts); break;
-            case ModbusProtocolException: Interlocked.Increment(ref _protocolErrors); break;
+            case ModbusProtocolException protocolError:
+                Interlocked.Increment(ref _protocolErrors);
+                if (protocolError.CrcMismatch)
+                {
+                    Interlocked.Increment(ref _crcErrors);
+                }
+
+                break;
             case ModbusConnectionException: Interlocked.Increment(ref _connectionErrors); break;
             default: break;
         }

@@ -193,7 +193,7 @@ public sealed class EdgeConfigurationTests
         Assert.Equal(
             [
                 "edge.yaml:1:1: edge configuration: missing required key 'site'",
-                "edge.yaml:3:5: device 'm1': missing required key 'host'",
+                "edge.yaml:3:5: device 'm1': missing required key 'host' (a TCP endpoint) or 'serial' (an RS-485 port such as /dev/ttyUSB0)",
                 "edge.yaml:5:5: device 'm1': unknown key 'unti' (did you mean 'unit'?)",
             ],
             result.Errors.Select(e => e.ToString()));

@@ -4,6 +4,7 @@
 Run it with /usr/bin/python3 (Debian's python3-pymodbus is importable only there):
 
     /usr/bin/python3 tests/peers/modbus_server.py --host 127.0.0.1 --port 15020 [--rtu-port 15021]
+    /usr/bin/python3 tests/peers/modbus_server.py --serial /dev/pts/N [--baud 9600]   (Modbus RTU, e.g. on a socat pty)
 
 ./test.sh starts it on a free port and exports MONITORING_TEST_MODBUS=127.0.0.1:PORT.
 The map below is a contract for our own Modbus client tests: change it only together with them.
@@ -84,7 +85,7 @@ from pymodbus.datastore import (
     ModbusSlaveContext,
     ModbusSparseDataBlock,
 )
-from pymodbus.server.async_io import ModbusTcpServer
+from pymodbus.server.async_io import ModbusSerialServer, ModbusTcpServer
 from pymodbus.transaction import ModbusRtuFramer
 
 TABLE_SIZE = 0x100
@@ -266,6 +267,24 @@ def build_context():
     return ModbusServerContext(slaves=slaves, single=False)
 
 
+async def serve_serial(path, baud):
+    # The same map as Modbus RTU on a serial port: one end of a socat pseudo-terminal pair stands in for the bus.
+    loop = asyncio.get_running_loop()
+    server = ModbusSerialServer(context=build_context(), framer=ModbusRtuFramer, port=path, baudrate=baud)
+    await server.start()
+    if server.transport is None:
+        print(f"modbus_server: cannot open serial port {path}", file=sys.stderr, flush=True)
+        return 1
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"modbus_server: serving units 1, 2, 3 and 11..17 as Modbus RTU on {path} at {baud} baud", flush=True)
+    await stop.wait()
+    await server.shutdown()
+    print("modbus_server: stopped", flush=True)
+    return 0
+
+
 async def serve(host, port, rtu_port):
     loop = asyncio.get_running_loop()
     context = build_context()
@@ -317,8 +336,10 @@ class _DropDisconnectNoise(logging.Filter):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, default=0, help="Modbus TCP port (required unless --serial)")
     parser.add_argument("--rtu-port", type=int, default=0, help="also serve the map with RTU framing over TCP")
+    parser.add_argument("--serial", help="serve the map as Modbus RTU on this serial port instead of TCP")
+    parser.add_argument("--baud", type=int, default=9600, help="baud rate of --serial")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(
@@ -328,6 +349,10 @@ def main():
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(_DropDisconnectNoise())
+    if args.serial:
+        return asyncio.run(serve_serial(args.serial, args.baud))
+    if not args.port:
+        parser.error("--port or --serial is required")
     return asyncio.run(serve(args.host, args.port, args.rtu_port))
 
 

@@ -229,7 +229,7 @@ internal static class EdgeCommand
         {
             var config = device.Device;
             output.WriteLine();
-            output.WriteLine($"Device {config.Id}: {config.Profile.Name} (profile {config.Profile.Id} v{config.Profile.Version}) at {config.Endpoint} unit {config.Unit}, {TransportName(config.Transport)}");
+            output.WriteLine($"Device {config.Id}: {config.Profile.Name} (profile {config.Profile.Id} v{config.Profile.Version}) at {config.Endpoint} unit {config.Unit}, {TransportName(config)}");
             var devicePolls = polls.Where(p => ReferenceEquals(p.Device, config)).ToList();
             var rows = new List<string[]> { CheckTableHeader };
             foreach (var point in config.Points)
@@ -262,7 +262,8 @@ internal static class EdgeCommand
         output.WriteLine();
         foreach (var (endpoint, statistics) in poller.Statistics)
         {
-            output.WriteLine($"{endpoint}: {statistics.Requests} requests, {statistics.Errors} errors, mean latency {statistics.MeanLatency.TotalMilliseconds:0.0} ms");
+            var crc = statistics.CrcErrors > 0 ? $" ({statistics.CrcErrors} CRC)" : string.Empty;
+            output.WriteLine($"{endpoint}: {statistics.Requests} requests, {statistics.Errors} errors{crc}, mean latency {statistics.MeanLatency.TotalMilliseconds:0.0} ms");
         }
 
         output.WriteLine(failed == 0 ? "Every device answered." : $"{failed} of {configuration.Devices.Count} device(s) failed.");
@@ -286,7 +287,12 @@ internal static class EdgeCommand
         return "-";
     }
 
-    private static string TransportName(ModbusTransport transport) => transport == ModbusTransport.Tcp ? "Modbus TCP" : "RTU over TCP";
+    private static string TransportName(Configuration.DeviceConfiguration device) => device.Transport switch
+    {
+        ModbusTransport.Tcp => "Modbus TCP",
+        ModbusTransport.RtuOverTcp => "RTU over TCP",
+        _ => $"Modbus RTU {device.Serial}",
+    };
 
     private static void WriteTable(TextWriter output, List<string[]> rows)
     {

@@ -44,7 +44,7 @@ public sealed record UplinkSettings(
     TimeSpan BatchAge,
     TimeSpan Timeout);
 
-/// <summary>One Modbus device (a unit id behind an endpoint) and the points it is polled for.</summary>
+/// <summary>One Modbus device (a unit id behind an endpoint or on a serial bus) and the points it is polled for.</summary>
 /// <param name="Id">The device's meter id: the <c>meter</c> tag of its readings.</param>
 /// <param name="ConnectPerCycle">Close the connection after each poll cycle (devices that accept one connection).</param>
 /// <param name="MaxGap">Largest run of unused registers a single read may bridge.</param>
@@ -69,8 +69,14 @@ public sealed record DeviceConfiguration(
     /// </summary>
     public TimeSpan ReplanAfter { get; init; } = EdgeConfigurationDefaults.ReplanAfter;
 
-    /// <summary>Devices with the same endpoint share one connection (a gateway with several unit ids).</summary>
-    public string Endpoint => $"{Host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    /// <summary>The RS-485 line of a device on a serial bus (<see cref="Host"/> is then empty).</summary>
+    public ModbusSerialLine? Serial { get; init; }
+
+    /// <summary>
+    /// Devices with the same endpoint share one connection and one request slot: a gateway with several unit ids, or
+    /// every device naming one serial port.
+    /// </summary>
+    public string Endpoint => Serial?.Port ?? $"{Host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>Defaults of device keys that the loader and the poller both need.</summary>

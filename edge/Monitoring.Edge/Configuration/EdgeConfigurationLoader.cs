@@ -19,6 +19,17 @@ public static class EdgeConfigurationLoader
         ["rtu-over-tcp"] = ModbusTransport.RtuOverTcp,
     };
 
+    private static readonly string[] SerialLineKeys = ["baud", "parity", "data_bits", "stop_bits"];
+
+    private static readonly string[] TcpKeys = ["port", "transport"];
+
+    private static readonly Dictionary<string, ModbusParity> Parities = new(StringComparer.Ordinal)
+    {
+        ["none"] = ModbusParity.None,
+        ["even"] = ModbusParity.Even,
+        ["odd"] = ModbusParity.Odd,
+    };
+
     /// <summary>Poll groups every configuration has unless it says otherwise: fast values and energy registers.</summary>
     private static readonly Dictionary<string, TimeSpan> DefaultPollGroups = new(StringComparer.Ordinal)
     {
@@ -275,15 +286,12 @@ public static class EdgeConfigurationLoader
             r.What = $"device '{id}'";
         }
 
-        var host = r.Scalar("host") ?? defaults.Host;
-        if (host is null)
-        {
-            source.Report(node, $"{r.What}: missing required key 'host'");
-        }
-
-        var port = r.WholeNumber("port", min: 1, max: 65535) ?? defaults.Port ?? 502;
+        var (host, port, transport, serial) = ReadEndpoint(r, defaults);
         var unit = r.WholeNumber("unit", min: 0, max: 255) ?? 1;
-        var transport = r.Choice("transport", Transports) ?? defaults.Transport ?? ModbusTransport.Tcp;
+        if (serial is not null && unit is 0 or > 247)
+        {
+            source.Report(r.Get("unit")!, $"{r.What}: unit {unit} cannot be polled on a serial bus: 0 is the broadcast address, which no device answers, and 248 to 255 are reserved; use 1 to 247");
+        }
         var timeout = Duration(r, "timeout") ?? defaults.Timeout ?? TimeSpan.FromSeconds(1);
         var connectTimeout = Duration(r, "connect_timeout") ?? defaults.ConnectTimeout ?? TimeSpan.FromSeconds(3);
         var pause = Duration(r, "pause", allowZero: true) ?? defaults.Pause ?? TimeSpan.Zero;
@@ -310,8 +318,66 @@ public static class EdgeConfigurationLoader
             Math.Min(maxRegisters ?? profile.MaxRegistersPerRead, profile.MaxRegistersPerRead), maxGap, profile, points)
         {
             ReplanAfter = replanAfter,
+            Serial = serial,
         };
         return (device, r);
+    }
+
+    /// <summary>
+    /// Where a device is: <c>host</c>/<c>port</c> (TCP, or RTU over TCP) or <c>serial</c> with its line format (RTU on
+    /// RS-485). The device's own keys win over <c>defaults</c>; the host is null when the endpoint is unusable (reported).
+    /// </summary>
+    private static (string? Host, int Port, ModbusTransport Transport, ModbusSerialLine? Serial) ReadEndpoint(YamlMapReader r, DeviceDefaults defaults)
+    {
+        var ownHost = r.Scalar("host");
+        var ownSerial = r.Scalar("serial");
+        if (ownHost is not null && ownSerial is not null)
+        {
+            r.Source.Report(r.Get("serial")!, $"{r.What}: names both 'host' and 'serial'; a device is on a TCP endpoint or on a serial bus");
+            return (null, 0, ModbusTransport.Tcp, null);
+        }
+
+        var serialPath = ownSerial ?? (ownHost is null ? defaults.Serial : null);
+        var baud = r.WholeNumber("baud", min: 300, max: 4_000_000) ?? defaults.Baud;
+        var parity = r.Choice("parity", Parities) ?? defaults.Parity;
+        var dataBits = r.WholeNumber("data_bits", min: 7, max: 8) ?? defaults.DataBits;
+        var stopBits = r.WholeNumber("stop_bits", min: 1, max: 2) ?? defaults.StopBits;
+        if (serialPath is null)
+        {
+            if (SerialLineKeys.FirstOrDefault(key => r.Get(key) is not null) is { } lineKey)
+            {
+                r.Source.Report(r.Get(lineKey)!, $"{r.What}: '{lineKey}' is a serial line setting, but the device names no 'serial' port");
+            }
+
+            var host = ownHost ?? defaults.Host;
+            if (host is null)
+            {
+                r.Source.Report(r.Node, $"{r.What}: missing required key 'host' (a TCP endpoint) or 'serial' (an RS-485 port such as /dev/ttyUSB0)");
+            }
+
+            var port = r.WholeNumber("port", min: 1, max: 65535) ?? defaults.Port ?? 502;
+            return (host, port, r.Choice("transport", Transports) ?? defaults.Transport ?? ModbusTransport.Tcp, null);
+        }
+
+        if (TcpKeys.FirstOrDefault(key => r.Get(key) is not null) is { } tcpKey)
+        {
+            r.Source.Report(r.Get(tcpKey)!, $"{r.What}: '{tcpKey}' is a TCP setting; a device on serial port '{serialPath}' speaks Modbus RTU at its 'baud', 'parity' and 'stop_bits'");
+        }
+
+        if (dataBits == 7)
+        {
+            r.Source.Report(r.Get("data_bits") ?? r.Node, $"{r.What}: Modbus RTU frames are 8-bit; data_bits 7 is Modbus ASCII, which is not supported");
+            return (null, 0, ModbusTransport.Rtu, null);
+        }
+
+        var line = new ModbusSerialLine
+        {
+            Port = serialPath,
+            BaudRate = baud ?? 9600,
+            Parity = parity ?? ModbusParity.None,
+            StopBits = stopBits ?? 1,
+        };
+        return (string.Empty, 0, ModbusTransport.Rtu, line);
     }
 
     /// <summary>The profile's points, narrowed by <c>fields</c> and changed or extended by <c>overrides</c>.</summary>
@@ -383,7 +449,18 @@ public static class EdgeConfigurationLoader
     /// <summary>The <c>defaults</c> section: values every device takes unless it sets its own.</summary>
     private sealed record DeviceDefaults(
         string? Host, int? Port, ModbusTransport? Transport, TimeSpan? Timeout, TimeSpan? ConnectTimeout,
-        TimeSpan? Pause, bool? ConnectPerCycle, int? MaxGap, int? MaxRegistersPerRead, TimeSpan? ReplanAfter);
+        TimeSpan? Pause, bool? ConnectPerCycle, int? MaxGap, int? MaxRegistersPerRead, TimeSpan? ReplanAfter)
+    {
+        public string? Serial { get; init; }
+
+        public int? Baud { get; init; }
+
+        public ModbusParity? Parity { get; init; }
+
+        public int? DataBits { get; init; }
+
+        public int? StopBits { get; init; }
+    }
 
     private static DeviceDefaults ReadDeviceDefaults(YamlMapReader configuration)
     {
@@ -403,7 +480,19 @@ public static class EdgeConfigurationLoader
             r.Boolean("connect_per_cycle"),
             r.WholeNumber("max_gap", min: 0, max: ModbusLimits.MaxReadRegisters),
             r.WholeNumber("max_registers_per_read", min: 1, max: ModbusLimits.MaxReadRegisters),
-            Duration(r, "replan_after"));
+            Duration(r, "replan_after"))
+        {
+            Serial = r.Scalar("serial"),
+            Baud = r.WholeNumber("baud", min: 300, max: 4_000_000),
+            Parity = r.Choice("parity", Parities),
+            DataBits = r.WholeNumber("data_bits", min: 7, max: 8),
+            StopBits = r.WholeNumber("stop_bits", min: 1, max: 2),
+        };
+        if (defaults.Serial is not null && defaults.Host is not null)
+        {
+            r.Source.Report(r.Get("serial")!, "defaults: names both 'host' and 'serial'; devices take one of them");
+        }
+
         r.ReportUnknownKeys();
         return defaults;
     }
@@ -425,7 +514,10 @@ public static class EdgeConfigurationLoader
         return null;
     }
 
-    /// <summary>Devices behind one endpoint share its connection, so they must agree on how to use it.</summary>
+    /// <summary>
+    /// Devices behind one endpoint share its connection, so they must agree on how to use it; each keeps its own
+    /// <c>timeout</c>. On a bus every unit id answers for one device only: two would answer at once and collide.
+    /// </summary>
     private static void CheckSharedEndpoint(YamlMapReader reader, DeviceConfiguration device, List<DeviceConfiguration> earlier)
     {
         var other = earlier.FirstOrDefault(d => d.Endpoint == device.Endpoint);
@@ -434,9 +526,15 @@ public static class EdgeConfigurationLoader
             return;
         }
 
+        if (device.Serial is not null && earlier.FirstOrDefault(d => d.Endpoint == device.Endpoint && d.Unit == device.Unit) is { } sameUnit)
+        {
+            reader.Source.Report(reader.Get("unit") ?? reader.Node, $"{reader.What}: unit {device.Unit} on {device.Endpoint} is already device '{sameUnit.Id}'; two meters with one address on a bus answer at once and garble both answers");
+            return;
+        }
+
         var difference =
             other.Transport != device.Transport ? "transport"
-            : other.Timeout != device.Timeout ? "timeout"
+            : other.Serial != device.Serial ? "baud, parity or stop_bits"
             : other.ConnectTimeout != device.ConnectTimeout ? "connect_timeout"
             : other.Pause != device.Pause ? "pause"
             : other.ConnectPerCycle != device.ConnectPerCycle ? "connect_per_cycle"

@@ -5,7 +5,7 @@ namespace Monitoring.Edge.Polling;
 
 /// <summary>
 /// Every device of a configuration, grouped by endpoint: one <see cref="ModbusClient"/> per endpoint (so
-/// devices behind a gateway share its single request slot), endpoints polled in parallel.
+/// devices behind a gateway, or on one RS-485 bus, share its single request slot), endpoints polled in parallel.
 /// </summary>
 public sealed class EdgePoller : IAsyncDisposable
 {
@@ -23,7 +23,7 @@ public sealed class EdgePoller : IAsyncDisposable
             .GroupBy(d => d.Endpoint, StringComparer.Ordinal)
             .Select(g =>
             {
-                var client = CreateClient(g.First());
+                var client = CreateClient([.. g]);
                 return new Endpoint(client, [.. g.Select(d => new DevicePoller(d, client, _time))]);
             })
             .ToList();
@@ -35,7 +35,7 @@ public sealed class EdgePoller : IAsyncDisposable
     public IReadOnlyList<DevicePoller> Devices =>
         [.. _endpoints.SelectMany(e => e.Devices).OrderBy(d => IndexOf(d.Device))];
 
-    /// <summary>Communication statistics per endpoint (<c>host:port</c>).</summary>
+    /// <summary>Communication statistics per endpoint (<c>host:port</c> or serial port).</summary>
     public IReadOnlyDictionary<string, ModbusStatistics> Statistics =>
         _endpoints.ToDictionary(e => e.Devices[0].Device.Endpoint, e => e.Client.Statistics, StringComparer.Ordinal);
 
@@ -160,17 +160,24 @@ public sealed class EdgePoller : IAsyncDisposable
 
     private int IndexOf(DeviceConfiguration device) => _order[device.Id];
 
-    private ModbusClient CreateClient(DeviceConfiguration device) => new(
-        new ModbusClientOptions
-        {
-            Host = device.Host,
-            Port = device.Port,
-            Transport = device.Transport,
-            RequestTimeout = device.Timeout,
-            ConnectTimeout = device.ConnectTimeout,
-            PauseBetweenRequests = device.Pause,
-        },
-        _time);
+    /// <summary>One client for the devices of one endpoint; they agree on everything but their timeouts (checked at load).</summary>
+    private ModbusClient CreateClient(IReadOnlyList<DeviceConfiguration> devices)
+    {
+        var device = devices[0];
+        return new ModbusClient(
+            new ModbusClientOptions
+            {
+                Host = device.Host,
+                Port = device.Port,
+                Transport = device.Transport,
+                Serial = device.Serial,
+                RequestTimeout = device.Timeout,
+                UnitRequestTimeouts = devices.DistinctBy(d => d.Unit).ToDictionary(d => d.Unit, d => d.Timeout),
+                ConnectTimeout = device.ConnectTimeout,
+                PauseBetweenRequests = device.Pause,
+            },
+            _time);
+    }
 
     private sealed record Endpoint(ModbusClient Client, IReadOnlyList<DevicePoller> Devices);
 
