@@ -1,3 +1,4 @@
+using Monitoring.Domain.Configuration;
 using Monitoring.Edge.Inputs.Mqtt;
 using Monitoring.Edge.Profiles;
 using Monitoring.Modbus;
@@ -68,6 +69,9 @@ public sealed record DeviceConfiguration(
     /// have been transient (a meter booting, a gateway's cache), and split reads cost a round trip each for ever.
     /// </summary>
     public TimeSpan ReplanAfter { get; init; } = EdgeConfigurationDefaults.ReplanAfter;
+
+    /// <summary>Where the device is written, for checks that point back at the file (<c>monitoring config check --edge</c>).</summary>
+    public SourceLocation Location { get; init; }
 
     /// <summary>Devices with the same endpoint share one connection (a gateway with several unit ids).</summary>
     public string Endpoint => $"{Host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
