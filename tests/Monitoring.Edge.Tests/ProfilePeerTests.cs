@@ -58,6 +58,33 @@ public sealed partial class ProfilePeerTests(ModbusPeerFixture peer)
         Assert.Equal(expectedFields, string.Join('|', fieldSets));
     }
 
+    /// <summary>Optional points (reactive energy) are read only when a device names them; the theory above shows they are not otherwise.</summary>
+    [Theory]
+    [InlineData("eastron-sdm630", 11, "reactive_energy_kvarh=3456.75")]
+    [InlineData("janitza-umg96rm", 12, "reactive_energy_kvarh=2345.678")]
+    [InlineData("schneider-pm5xxx", 15, "reactive_energy_kvarh=98765432.109")]
+    public async Task Optional_reactive_energy_is_read_when_the_device_names_it(string profile, int unit, string expectedFields)
+    {
+        var configuration = Configuration($"""
+            site: casa-aero
+            agent: gw-01
+            devices:
+              - {"{"} id: m-{unit}, host: {peer.Host}, port: {peer.Port}, unit: {unit}, profile: {profile}, fields: [energy_import_kwh, reactive_energy_kvarh] {"}"}
+            """);
+        await using var poller = new EdgePoller(configuration);
+
+        var polls = await poller.PollOnceAsync(CancellationToken.None);
+
+        Assert.All(polls, p => Assert.Empty(p.Errors));
+        Assert.All(polls, p => Assert.Empty(p.Invalid));
+        var readings = polls.SelectMany(p => p.Readings).ToList();
+        Assert.Equal(["energy_import_kwh", "reactive_energy_kvarh"], readings.Select(r => r.Field).Order(StringComparer.Ordinal));
+        var lines = new StringBuilder();
+        LineProtocolWriter.WriteMeterLines(lines, configuration.Site, $"m-{unit}", readings.Where(r => r.Field == "reactive_energy_kvarh"));
+
+        Assert.Equal(expectedFields, LinePattern().Match(lines.ToString()).Groups["fields"].Value);
+    }
+
     [Fact]
     public async Task Reads_that_bridge_holes_are_split_once_and_remembered()
     {

@@ -29,7 +29,7 @@ public sealed class WriteApiTests : IAsyncLifetime
         var body = string.Join('\n',
             Reading("casa-aero", "main-incomer", "energy_import_kwh", 1000, t),
             Reading("casa-aero", "main-incomer", "energy_import_kwh", 1010, t + 60),
-            $"meter,site=casa-aero,meter=main-incomer power_kw=412.5,pf=0.93 {t}");
+            $"meter,site=casa-aero,meter=main-incomer power_kw=412.5,reactive_power_kvar=93.5 {t}");
         using var response = await _server.Http.SendAsync(RunningServer.Write(body, _server.Tokens["telegraf"]));
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);

@@ -56,11 +56,12 @@ Units 11..17: one meter of each built-in edge profile, in the vendor's own encod
 Python's struct (independently of our C# decoder). Only the registers listed exist (sparse map): a read
 that bridges a hole gets exception 2, as on the real devices, so the edge planner has to split it.
     unit  profile               table    values (as the device means them)
-    11    eastron-sdm630        input    V 231.2, I 15.5, P 3120 W, PF 0.95, f 49.98 Hz, import 45678.25 kWh, export 12.5 kWh
-    12    janitza-umg96rm       holding  V 229.8, I 42, P 8450 W, Q 2100 var, f 50.01, import 123456768 Wh, export 4096 Wh
+    11    eastron-sdm630        input    V 231.2, I 15.5, P 3120 W, PF 0.95, f 49.98 Hz, import 45678.25 kWh, export 12.5 kWh, import 3456.75 kvarh
+    12    janitza-umg96rm       holding  V 229.8, I 42, P 8450 W, Q 2100 var, f 50.01, import 123456768 Wh, export 4096 Wh, inductive 2345678 varh
     13    socomec-countis-e4x   holding  V 23045 (/100), f 5002 (/100), P -12345 (S32 /100 kW), PF -870 (/1000), Ea+ 654321 kWh
     14    carlo-gavazzi-em24    input    V 2315 (/10), P 123456 (/10 W), PF 912 (/1000), f 500 (/10), import 9876543 (/10 kWh), export 15
-    15    schneider-pm5xxx      holding  I 85.5, V 232.1, P 55.25 kW, PF 1.25 (4Q: 0.75 leading), f 49.95, delivered 1234567890123 Wh, received 5000 Wh
+    15    schneider-pm5xxx      holding  I 85.5, V 232.1, P 55.25 kW, PF 1.25 (4Q: 0.75 leading), f 49.95, delivered 1234567890123 Wh, received 5000 Wh,
+                                         reactive delivered 98765432109 varh
     16    tuf-2000m             holding  flow 12.75 m3/h, totaliser 98765 + 0.25 m3 (CDAB)
     17    xintai-water          holding  volume 4321.5 m3, flow 3.25 m3/h (float32 DCBA)
 The exact addresses are in PROFILE_UNITS below.
@@ -205,12 +206,12 @@ PROFILE_UNITS = {
     11: ("input", {  # eastron-sdm630: float32 ABCD
         0x0000: words(">f", 231.2), 0x0006: words(">f", 15.5), 0x0034: words(">f", 3120.0),
         0x003E: words(">f", 0.95), 0x0046: words(">f", 49.98),
-        0x0048: words(">f", 45678.25), 0x004A: words(">f", 12.5),
+        0x0048: words(">f", 45678.25), 0x004A: words(">f", 12.5), 0x004C: words(">f", 3456.75),
     }),
     12: ("holding", {  # janitza-umg96rm: float32 ABCD, energies in Wh
         19000: words(">f", 229.8), 19012: words(">f", 42.0), 19026: words(">f", 8450.0),
         19042: words(">f", 2100.0), 19050: words(">f", 50.01),
-        19068: words(">f", 123456768.0), 19076: words(">f", 4096.0),
+        19068: words(">f", 123456768.0), 19076: words(">f", 4096.0), 19100: words(">f", 2345678.0),
     }),
     13: ("holding", {  # socomec-countis-e4x: U32/S32 fixed point, high word first
         0xC558: words(">I", 23045), 0xC55E: words(">I", 5002), 0xC568: words(">i", -12345),
@@ -224,7 +225,7 @@ PROFILE_UNITS = {
     15: ("holding", {  # schneider-pm5xxx: register N is PDU N-1; float32 ABCD; INT64 Wh
         2999: words(">f", 85.5), 3027: words(">f", 232.1), 3059: words(">f", 55.25),
         3083: words(">f", 1.25), 3109: words(">f", 49.95),
-        3203: words(">q", 1234567890123), 3207: words(">q", 5000),
+        3203: words(">q", 1234567890123), 3207: words(">q", 5000), 3219: words(">q", 98765432109),
     }),
     16: ("holding", {  # tuf-2000m: register N is PDU N-1; 32-bit values low word first
         0: low_word_first(words(">f", 12.75)),

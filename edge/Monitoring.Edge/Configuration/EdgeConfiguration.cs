@@ -1,3 +1,4 @@
+using Monitoring.Domain.Configuration;
 using Monitoring.Edge.Inputs.Mqtt;
 using Monitoring.Edge.Profiles;
 using Monitoring.Modbus;
@@ -71,6 +72,9 @@ public sealed record DeviceConfiguration(
 
     /// <summary>The RS-485 line of a device on a serial bus (<see cref="Host"/> is then empty).</summary>
     public ModbusSerialLine? Serial { get; init; }
+
+    /// <summary>Where the device is written, for checks that point back at the file (<c>monitoring config check --edge</c>).</summary>
+    public SourceLocation Location { get; init; }
 
     /// <summary>
     /// Devices with the same endpoint share one connection and one request slot: a gateway with several unit ids, or

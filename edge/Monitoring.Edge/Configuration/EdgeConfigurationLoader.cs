@@ -37,7 +37,11 @@ public static class EdgeConfigurationLoader
         ["slow"] = TimeSpan.FromSeconds(60),
     };
 
-    public static EdgeConfigurationResult LoadFile(string path)
+    /// <param name="resolveSecrets">
+    /// False to check a file away from its gateway (<c>monitoring config check --edge</c>): secrets' environment
+    /// variables and files are not looked up, so their absence is not an error and no secret is read.
+    /// </param>
+    public static EdgeConfigurationResult LoadFile(string path, bool resolveSecrets = true)
     {
         ArgumentNullException.ThrowIfNull(path);
         var diagnostics = new Diagnostics();
@@ -47,11 +51,12 @@ public static class EdgeConfigurationLoader
             return new EdgeConfigurationResult(null, diagnostics.Errors);
         }
 
-        return Load(path, File.ReadAllText(path));
+        return Load(path, File.ReadAllText(path), resolveSecrets);
     }
 
     /// <param name="path">The name errors are reported under.</param>
-    public static EdgeConfigurationResult Load(string path, string text)
+    /// <param name="resolveSecrets">As for <see cref="LoadFile"/>.</param>
+    public static EdgeConfigurationResult Load(string path, string text, bool resolveSecrets = true)
     {
         var diagnostics = new Diagnostics();
         var source = new YamlSource(path, diagnostics);
@@ -78,13 +83,13 @@ public static class EdgeConfigurationLoader
             return new EdgeConfigurationResult(null, diagnostics.Errors);
         }
 
-        var configuration = Read(source, stream.Documents[0].RootNode);
+        var configuration = Read(source, stream.Documents[0].RootNode, resolveSecrets);
         return diagnostics.Errors.Count == 0
             ? new EdgeConfigurationResult(configuration, [])
             : new EdgeConfigurationResult(null, [.. diagnostics.Errors.OrderBy(e => e.Location.Line).ThenBy(e => e.Location.Column)]);
     }
 
-    private static EdgeConfiguration? Read(YamlSource source, YamlNode root)
+    private static EdgeConfiguration? Read(YamlSource source, YamlNode root, bool resolveSecrets)
     {
         var r = YamlMapReader.For(source, root, "edge configuration");
         var site = r.Id("site", required: true);
@@ -95,7 +100,7 @@ public static class EdgeConfigurationLoader
         var devices = new List<DeviceConfiguration>();
         var seen = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         // A gateway may read only MQTT meters: then 'devices' may be left out.
-        var mqttInputs = MqttInputReader.Read(r, site, agent);
+        var mqttInputs = MqttInputReader.Read(r, site, agent, resolveSecrets);
         foreach (var node in r.Sequence("devices", required: !r.Has("mqtt_inputs")))
         {
             var device = ReadDevice(source, node, defaults, profiles, groups);
@@ -116,7 +121,7 @@ public static class EdgeConfigurationLoader
         }
 
         var buffer = r.Get("buffer") is { } bufferNode ? ReadBuffer(source, bufferNode) : null;
-        var uplink = r.Get("uplink") is { } uplinkNode ? ReadUplink(source, uplinkNode) : null;
+        var uplink = r.Get("uplink") is { } uplinkNode ? ReadUplink(source, uplinkNode, resolveSecrets) : null;
         var healthInterval = Duration(r, "health_interval") ?? TimeSpan.FromSeconds(60);
         r.ReportUnknownKeys();
         return site is null || agent is null ? null : new EdgeConfiguration(site, agent, groups, devices, buffer, uplink, healthInterval, mqttInputs);
@@ -134,7 +139,7 @@ public static class EdgeConfigurationLoader
         return directory is null ? null : new BufferSettings(directory, maxBytes, maxAge, fsync, commitInterval);
     }
 
-    private static UplinkSettings? ReadUplink(YamlSource source, YamlNode node)
+    private static UplinkSettings? ReadUplink(YamlSource source, YamlNode node, bool resolveSecrets)
     {
         var r = YamlMapReader.For(source, node, "uplink");
         var urlText = r.Scalar("url", required: true);
@@ -158,9 +163,9 @@ public static class EdgeConfigurationLoader
 
         var organization = r.Scalar("org") ?? "monitoring";
         var bucket = r.Scalar("bucket") ?? "monitoring";
-        var token = Secret(r, "token");
+        var token = Secret(r, "token", resolveSecrets);
         var username = r.Scalar("username");
-        var password = Secret(r, "password");
+        var password = Secret(r, "password", resolveSecrets);
         var batchRecords = r.WholeNumber("batch_records", min: 1, max: 1_000_000) ?? 5000;
         var batchBytes = Size(r, "batch_size") ?? (4L << 20);
         var batchAge = Duration(r, "batch_age", allowZero: true) ?? TimeSpan.FromSeconds(1);
@@ -172,11 +177,18 @@ public static class EdgeConfigurationLoader
     }
 
     /// <summary>A secret named by <c>KEY_env</c> (an environment variable) or <c>KEY_file</c> (a file the user owns), never written inline.</summary>
-    internal static string? Secret(YamlMapReader r, string key)
+    internal static string? Secret(YamlMapReader r, string key, bool resolve)
     {
         if (r.Get(key) is { } inline)
         {
             r.Source.Report(inline, $"{r.What}: do not write the {key} in this file; use '{key}_env' (an environment variable) or '{key}_file' (a file)");
+        }
+
+        if (!resolve)
+        {
+            r.Scalar(key + "_env");
+            r.Scalar(key + "_file");
+            return null;
         }
 
         if (r.Scalar(key + "_env") is { } variable)
@@ -319,6 +331,7 @@ public static class EdgeConfigurationLoader
         {
             ReplanAfter = replanAfter,
             Serial = serial,
+            Location = r.Location,
         };
         return (device, r);
     }
@@ -380,10 +393,13 @@ public static class EdgeConfigurationLoader
         return (string.Empty, 0, ModbusTransport.Rtu, line);
     }
 
-    /// <summary>The profile's points, narrowed by <c>fields</c> and changed or extended by <c>overrides</c>.</summary>
+    /// <summary>
+    /// The profile's points (its optional ones only when named), narrowed by <c>fields</c> and changed or extended by
+    /// <c>overrides</c>.
+    /// </summary>
     private static List<ProfilePoint>? ReadPoints(YamlMapReader device, MeterProfile profile, Dictionary<string, TimeSpan> groups)
     {
-        var points = profile.Points.ToList();
+        var points = profile.Points.Where(p => !p.Optional).ToList();
         var ok = true;
         var fields = device.Sequence("fields");
         if (device.Has("fields"))
@@ -392,10 +408,10 @@ public static class EdgeConfigurationLoader
             foreach (var node in fields)
             {
                 var name = (node as YamlScalarNode)?.Value;
-                var point = points.FirstOrDefault(p => p.Field == name);
+                var point = profile.Points.FirstOrDefault(p => p.Field == name);
                 if (point is null)
                 {
-                    device.Source.Report(node, $"{device.What}: profile '{profile.Id}' has no field '{name}' (it has: {string.Join(", ", points.Select(p => p.Field))})");
+                    device.Source.Report(node, $"{device.What}: profile '{profile.Id}' has no field '{name}' (it has: {string.Join(", ", profile.Points.Select(p => p.Field))})");
                     ok = false;
                     continue;
                 }

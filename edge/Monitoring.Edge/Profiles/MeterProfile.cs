@@ -34,6 +34,12 @@ public sealed record ProfilePoint(
     string Group,
     bool RejectSentinels)
 {
+    /// <summary>
+    /// A register the meter has but that a device polls only when its <c>fields</c> (or an override) names it: adding
+    /// a register to a profile never changes what an existing configuration reads, nor its request count.
+    /// </summary>
+    public bool Optional { get; init; }
+
     /// <summary>Registers the point occupies.</summary>
     public int RegisterCount => Encoding == PointEncoding.IntegerPlusFraction ? Type.RegisterCount() + 2 : Type.RegisterCount();
 

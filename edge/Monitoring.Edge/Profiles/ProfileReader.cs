@@ -138,6 +138,8 @@ internal static class ProfileReader
         var encoding = r.Choice("encoding", Encodings);
         var group = r.Id("group");
         var sentinels = r.Boolean("sentinels");
+        // Only a profile says what is optional; a device asks for a point by naming it (an override names it).
+        var optional = !isOverride && (r.Boolean("optional") ?? false);
         r.ReportUnknownKeys();
         if (field is null || (address is null && (addressNode is not null || !isOverride)))
         {
@@ -185,7 +187,10 @@ internal static class ProfileReader
             factor,
             encoding ?? basePoint?.Encoding ?? PointEncoding.Plain,
             group ?? basePoint?.Group ?? defaults.Group,
-            sentinels ?? basePoint?.RejectSentinels ?? true);
+            sentinels ?? basePoint?.RejectSentinels ?? true)
+        {
+            Optional = optional,
+        };
         if (point.Address + point.RegisterCount > ushort.MaxValue + 1)
         {
             r.Source.Report(addressNode ?? r.Node, $"{r.What}: registers run past address 65535");

@@ -94,6 +94,11 @@ internal sealed class RegistryBuilder(Diagnostics diagnostics)
         file.ReportUnknownKeys();
     }
 
+    /// <summary>Where the sites' meters and their fields are written (read after <see cref="Build"/>).</summary>
+    public RegistryLocations Locations => new(
+        _sites.SelectMany(s => s.MeterLocations.Select(m => (Key: (s.Site.Id, m.Key), m.Value))).ToDictionary(x => x.Key, x => x.Value),
+        _sites.SelectMany(s => s.FieldLocations.SelectMany(m => m.Value.Select(f => (Key: (s.Site.Id, m.Key, f.Key), f.Value)))).ToDictionary(x => x.Key, x => x.Value));
+
     /// <param name="checkReferences">False when a file could not be read: what refers to its content is not checked.</param>
     public SiteRegistry Build(bool checkReferences = true)
     {

@@ -6,7 +6,12 @@ using Monitoring.Domain.Configuration;
 namespace Monitoring.Domain.Registry;
 
 /// <summary>A site as read, with where its meters were defined (for errors found after reading).</summary>
-internal sealed record ParsedSite(Site Site, YamlMapReader Reader, IReadOnlyDictionary<string, SourceLocation> MeterLocations);
+/// <param name="FieldLocations">Per meter id, where each of its fields is named.</param>
+internal sealed record ParsedSite(
+    Site Site,
+    YamlMapReader Reader,
+    IReadOnlyDictionary<string, SourceLocation> MeterLocations,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, SourceLocation>> FieldLocations);
 
 /// <summary>Reads one site and checks everything that stays inside it: ids, references, the metering tree, formulas.</summary>
 internal static partial class SiteReader
@@ -79,7 +84,27 @@ internal static partial class SiteReader
             return null;
         }
 
-        return new ParsedSite(site, r, meters.ToDictionary(m => m.Value.Id, m => m.Reader.Location, StringComparer.Ordinal));
+        return new ParsedSite(
+            site,
+            r,
+            meters.ToDictionary(m => m.Value.Id, m => m.Reader.Location, StringComparer.Ordinal),
+            meters.ToDictionary(m => m.Value.Id, IReadOnlyDictionary<string, SourceLocation> (m) => FieldLocations(m.Reader), StringComparer.Ordinal));
+    }
+
+    /// <summary>Where a meter names each field: the list item, or the <c>name</c> of a field written as a mapping.</summary>
+    private static Dictionary<string, SourceLocation> FieldLocations(YamlMapReader meter)
+    {
+        var locations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+        foreach (var item in (meter.Get("fields") as YamlSequenceNode)?.Children ?? [])
+        {
+            var nameNode = item is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("name"), out var name) ? name : item;
+            if (nameNode is YamlScalarNode { Value: { } field })
+            {
+                locations.TryAdd(field, meter.Source.At(nameNode));
+            }
+        }
+
+        return locations;
     }
 
     private static TimeZoneInfo? ReadTimeZone(YamlMapReader site)

@@ -10,6 +10,34 @@ namespace Monitoring.Domain.Registry;
 public sealed record RegistryLoadResult(SiteRegistry? Registry, IReadOnlyList<ConfigurationError> Errors, IReadOnlyList<string> Files)
 {
     public bool IsValid => Registry is not null;
+
+    /// <summary>Where meters and fields are written, for checks that point back at the registry's files.</summary>
+    public RegistryLocations Locations { get; init; } = RegistryLocations.Empty;
+}
+
+/// <summary>Where each site's meters and their fields are written in the registry's files.</summary>
+public sealed class RegistryLocations
+{
+    private readonly Dictionary<(string Site, string Meter), SourceLocation> _meters;
+    private readonly Dictionary<(string Site, string Meter, string Field), SourceLocation> _fields;
+
+    internal RegistryLocations(
+        Dictionary<(string Site, string Meter), SourceLocation> meters,
+        Dictionary<(string Site, string Meter, string Field), SourceLocation> fields)
+    {
+        _meters = meters;
+        _fields = fields;
+    }
+
+    public static RegistryLocations Empty { get; } = new([], []);
+
+    /// <summary>The meter's mapping; <c>default</c> when the site has no such meter.</summary>
+    public SourceLocation Meter(string site, string meter) =>
+        _meters.TryGetValue((site, meter), out var at) ? at : default;
+
+    /// <summary>Where the meter names the field; the meter's place when unknown.</summary>
+    public SourceLocation Field(string site, string meter, string field) =>
+        _fields.TryGetValue((site, meter, field), out var at) ? at : Meter(site, meter);
 }
 
 /// <summary>
@@ -55,7 +83,7 @@ public static partial class SiteRegistryLoader
             .ThenBy(e => e.Location.Line)
             .ThenBy(e => e.Location.Column)
             .ToList();
-        return new RegistryLoadResult(errors.Count == 0 ? registry : null, errors, files);
+        return new RegistryLoadResult(errors.Count == 0 ? registry : null, errors, files) { Locations = builder.Locations };
     }
 
     /// <summary>Reads one file into the builder; false when it is not valid YAML (the error is reported).</summary>

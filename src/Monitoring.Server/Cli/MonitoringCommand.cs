@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Monitoring.Domain.Registry;
+using Monitoring.Edge.Configuration;
 
 namespace Monitoring.Server.Cli;
 
@@ -30,10 +31,16 @@ internal static class MonitoringCommand
             Description = "Folder of registry YAML files (sites, meters, factors, programmes, projects).",
             DefaultValueFactory = _ => new DirectoryInfo("config"),
         };
+        var edge = new Option<DirectoryInfo?>("--edge")
+        {
+            Description = "Folder of edge agent configurations (e.g. deploy/edge): check that their devices serve every field the registry declares.",
+        };
         var check = new Command("check", "Validate the site registry; print a summary, or every error as file:line:column: message (exit 2).");
         check.Options.Add(registry);
+        check.Options.Add(edge);
         check.SetAction(parse => CheckRegistry(
             parse.GetValue(registry)!.ToString(),
+            parse.GetValue(edge)?.ToString(),
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error));
 
@@ -42,7 +49,8 @@ internal static class MonitoringCommand
         return config;
     }
 
-    internal static int CheckRegistry(string directory, TextWriter output, TextWriter error)
+    /// <param name="edgeDirectory">Edge configurations to hold against the registry (<c>--edge</c>); null for the registry alone.</param>
+    internal static int CheckRegistry(string directory, string? edgeDirectory, TextWriter output, TextWriter error)
     {
         var result = SiteRegistryLoader.LoadDirectory(directory);
         if (result.Registry is null)
@@ -57,6 +65,51 @@ internal static class MonitoringCommand
         }
 
         RegistrySummary.Write(output, directory, result);
-        return ExitCodes.Ok;
+        return edgeDirectory is null ? ExitCodes.Ok : CheckEdge(result, directory, edgeDirectory, output, error);
+    }
+
+    private static int CheckEdge(RegistryLoadResult registry, string directory, string edgeDirectory, TextWriter output, TextWriter error)
+    {
+        if (!Directory.Exists(edgeDirectory))
+        {
+            error.WriteLine($"{edgeDirectory}: edge configuration folder does not exist");
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        var files = Directory.EnumerateFiles(edgeDirectory)
+            .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var edges = new List<(string File, EdgeConfiguration Configuration)>();
+        var invalid = 0;
+        foreach (var file in files)
+        {
+            // Secrets live on the gateway, not where the configuration is reviewed: they are not looked up here.
+            var loaded = EdgeConfigurationLoader.LoadFile(file, resolveSecrets: false);
+            foreach (var problem in loaded.Errors)
+            {
+                error.WriteLine(problem.ToString());
+            }
+
+            invalid += loaded.Errors.Count;
+            if (loaded.Configuration is { } configuration)
+            {
+                edges.Add((file, configuration));
+            }
+        }
+
+        var findings = EdgeRegistryCheck.Check(registry, edges);
+        foreach (var finding in findings)
+        {
+            error.WriteLine(finding.ToString());
+        }
+
+        var errors = invalid + findings.Count(f => f.IsError);
+        var warnings = findings.Count(f => !f.IsError);
+        var notChecked = registry.Registry!.Sites.Select(s => s.Id).Except(edges.Select(e => e.Configuration.Site), StringComparer.Ordinal).ToList();
+        var summary = $"edge {edgeDirectory}: {files.Count} configuration(s) against registry {directory}: {errors} error(s), {warnings} warning(s)"
+            + (notChecked.Count == 0 ? string.Empty : $"; sites without an edge configuration, not checked: {string.Join(", ", notChecked)}");
+        (errors == 0 ? output : error).WriteLine(summary);
+        return errors == 0 ? ExitCodes.Ok : ExitCodes.InvalidConfiguration;
     }
 }

@@ -47,7 +47,7 @@ internal static class ReportCommand
             return ExitCodes.Failure;
         }
 
-        var checkedRegistry = MonitoringCommand.CheckRegistry(registryDirectory, output, error);
+        var checkedRegistry = MonitoringCommand.CheckRegistry(registryDirectory, edgeDirectory: null, output, error);
         if (checkedRegistry != ExitCodes.Ok)
         {
             return checkedRegistry;

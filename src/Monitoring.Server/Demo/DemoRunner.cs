@@ -58,7 +58,7 @@ internal sealed class DemoRunner
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
         var output = console.Profile.Out.Writer;
-        if (MonitoringCommand.CheckRegistry(options.Registry, output, error) is var check && check != ExitCodes.Ok)
+        if (MonitoringCommand.CheckRegistry(options.Registry, edgeDirectory: null, output, error) is var check && check != ExitCodes.Ok)
         {
             return check;
         }

@@ -47,7 +47,7 @@ internal static class MqttInputReader
 
     public const string SparkplugNamespace = "spBv1.0";
 
-    public static List<MqttInputSettings> Read(YamlMapReader configuration, string? site, string? agent)
+    public static List<MqttInputSettings> Read(YamlMapReader configuration, string? site, string? agent, bool resolveSecrets)
     {
         var inputs = new List<MqttInputSettings>();
         var clientIds = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
@@ -56,7 +56,7 @@ internal static class MqttInputReader
         {
             index++;
             var r = YamlMapReader.For(configuration.Source, node, $"mqtt input {index.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-            var input = ReadInput(r, site, agent, index);
+            var input = ReadInput(r, site, agent, index, resolveSecrets);
             if (input is null)
             {
                 continue;
@@ -76,7 +76,7 @@ internal static class MqttInputReader
         return inputs;
     }
 
-    private static MqttInputSettings? ReadInput(YamlMapReader r, string? site, string? agent, int index)
+    private static MqttInputSettings? ReadInput(YamlMapReader r, string? site, string? agent, int index, bool resolveSecrets)
     {
         var urlText = r.Scalar("url", required: true);
         Uri? url = null;
@@ -95,7 +95,7 @@ internal static class MqttInputReader
         }
 
         var username = r.Scalar("username");
-        var password = EdgeConfigurationLoader.Secret(r, "password");
+        var password = EdgeConfigurationLoader.Secret(r, "password", resolveSecrets);
         var protocol = ReadProtocol(r);
         var clientId = r.Scalar("client_id") ?? $"monitoring-edge-{site}-{agent}-in{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (clientId.Length is 0 or > 256)
