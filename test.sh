@@ -9,7 +9,7 @@
 #
 # Needs Debian 12 with the .NET SDK, run as root (CI) or as a user with sudo. Missing packages are installed
 # with apt-get: mosquitto mosquitto-clients influxdb victoria-metrics postgresql python3-pymodbus
-# python3-serial-asyncio mbpoll socat python3-influxdb influxdb-client chromium docker-compose curl nodejs npm (their init scripts are kept from starting system-wide copies;
+# python3-serial-asyncio mbpoll socat systemd python3-influxdb influxdb-client chromium docker-compose curl nodejs npm (their init scripts are kept from starting system-wide copies;
 # docker-compose only parses compose.yaml: no Docker engine runs).
 #
 # Every service listens on 127.0.0.1 only, on free ports picked at run time, with its data and log in one
@@ -22,6 +22,7 @@
 #   MONITORING_TEST_MODBUS_RTU=127.0.0.1:PORT         the same map with RTU framing over TCP
 #   MONITORING_TEST_MBPOLL=/usr/bin/mbpoll
 #   MONITORING_TEST_SOCAT=/usr/bin/socat                pseudo-terminal pairs: the RS-485 bus of the serial Modbus tests
+#   MONITORING_TEST_SYSTEMD_ANALYZE=/usr/bin/systemd-analyze  checks deploy/systemd's unit (no systemd needs to run)
 #   MONITORING_TEST_INFLUX_SHELL=/usr/bin/influx        the InfluxDB 1.x shell (Debian's influxdb-client)
 #   MONITORING_TEST_PEERS=tests/peers                   the peer scripts (pymodbus server, python3-influxdb client)
 #   MONITORING_TEST_INFLUX_JS=tests/peers/influxdb-js   InfluxDB's JavaScript clients, npm-installed
@@ -139,6 +140,7 @@ REQUIRED=(
   python3-serial-asyncio:/usr/lib/python3/dist-packages/serial_asyncio/__init__.py
   mbpoll:/usr/bin/mbpoll
   socat:/usr/bin/socat
+  systemd:/usr/bin/systemd-analyze
   python3-influxdb:/usr/lib/python3/dist-packages/influxdb/__init__.py
   influxdb-client:/usr/bin/influx
   chromium:/usr/bin/chromium
@@ -355,6 +357,7 @@ export MONITORING_TEST_MODBUS="127.0.0.1:$PORT_MODBUS"
 export MONITORING_TEST_MODBUS_RTU="127.0.0.1:$PORT_MODBUS_RTU"
 export MONITORING_TEST_MBPOLL=/usr/bin/mbpoll
 export MONITORING_TEST_SOCAT=/usr/bin/socat
+export MONITORING_TEST_SYSTEMD_ANALYZE=/usr/bin/systemd-analyze
 export MONITORING_TEST_INFLUX_SHELL=/usr/bin/influx
 export MONITORING_TEST_PEERS="$REPO/tests/peers"
 
@@ -413,6 +416,7 @@ if ((KEEP)); then
   echo "export MONITORING_TEST_MODBUS_RTU='$MONITORING_TEST_MODBUS_RTU'"
   echo "export MONITORING_TEST_MBPOLL='$MONITORING_TEST_MBPOLL'"
   echo "export MONITORING_TEST_SOCAT='$MONITORING_TEST_SOCAT'"
+  echo "export MONITORING_TEST_SYSTEMD_ANALYZE='$MONITORING_TEST_SYSTEMD_ANALYZE'"
   echo "export MONITORING_TEST_INFLUX_JS='$MONITORING_TEST_INFLUX_JS'"
   echo "export MONITORING_TEST_INFLUX_SHELL='$MONITORING_TEST_INFLUX_SHELL'"
   echo "export MONITORING_TEST_NODE_RED='$MONITORING_TEST_NODE_RED'"

@@ -36,6 +36,9 @@ public sealed class DiskBuffer : IAsyncDisposable
     private long _droppedCounters;
     private long _expired;
     private long _refused;
+    private long _writeFailures;
+    private long _cursorWriteFailures;
+    private bool _cursorStale;
 
     /// <summary>The largest payload one record holds.</summary>
     public const int MaxPayloadLength = BufferRecordFormat.MaxPayloadLength;
@@ -98,8 +101,19 @@ public sealed class DiskBuffer : IAsyncDisposable
                 return -1;
             }
 
-            sequence = _nextSequence++;
-            Write(sequence, priority, payload.Span, size);
+            sequence = _nextSequence;
+            try
+            {
+                Write(sequence, priority, payload.Span, size);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Disk full, EFBIG, a read-only remount: the record is not in the buffer and its sequence is not used.
+                Interlocked.Increment(ref _writeFailures);
+                throw;
+            }
+
+            _nextSequence++;
             _appended++;
             if (!_options.Fsync)
             {
@@ -115,7 +129,16 @@ public sealed class DiskBuffer : IAsyncDisposable
         if (durable is not null)
         {
             _commitSignal.Release();
-            await durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await durable.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The fsync failed: the record is written but not known durable, so the append is not confirmed.
+                Interlocked.Increment(ref _writeFailures);
+                throw;
+            }
         }
 
         return sequence;
@@ -218,7 +241,7 @@ public sealed class DiskBuffer : IAsyncDisposable
             }
 
             _acknowledged = sequence;
-            WriteCursor();
+            WriteCursorOrRetryLater();
             DeleteAcknowledgedSegments();
         }
     }
@@ -232,7 +255,12 @@ public sealed class DiskBuffer : IAsyncDisposable
                 var records = _segments.Sum(s => s.Unacknowledged);
                 var oldest = _segments.FirstOrDefault(s => s.Unacknowledged > 0)?.FirstUnixMs;
                 var age = oldest is { } ms ? _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(ms) : TimeSpan.Zero;
-                return new BufferStatistics(records, _segments.Sum(s => s.Bytes), age, _appended, _acknowledgedCount, _droppedGauges, _droppedCounters, _expired, _refused);
+                return new BufferStatistics(records, _segments.Sum(s => s.Bytes), age, _appended, _acknowledgedCount, _droppedGauges, _droppedCounters, _expired, _refused)
+                {
+                    WriteFailures = Interlocked.Read(ref _writeFailures),
+                    CursorWriteFailures = _cursorWriteFailures,
+                    CursorStale = _cursorStale,
+                };
             }
         }
     }
@@ -367,9 +395,39 @@ public sealed class DiskBuffer : IAsyncDisposable
             segment.Add(new BufferedRecordHeader(sequence, now, priority, payload.Length), size, unacknowledged: true);
             _recent?.Add(payload);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            DiscardFailedWrite(segment);
+            throw;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// After a failed write: the torn bytes past the segment's last record are cut off (the next record is written over
+    /// them anyway), and a segment that got no record at all is removed, so that no empty file outlives the failure.
+    /// </summary>
+    private void DiscardFailedWrite(Segment segment)
+    {
+        try
+        {
+            if (segment.Records > 0)
+            {
+                RandomAccess.SetLength(_active!, segment.Bytes);
+                return;
+            }
+
+            _active!.Dispose();
+            _active = null;
+            _segments.Remove(segment);
+            File.Delete(segment.Path);
+        }
+        catch (IOException)
+        {
+            // Best effort: recovery at the next start drops a torn tail or an empty segment by itself.
         }
     }
 
@@ -715,6 +773,25 @@ public sealed class DiskBuffer : IAsyncDisposable
 
         problems.Add($"{CursorFile}: unreadable ('{text}'); every buffered record will be sent again");
         return 0;
+    }
+
+    /// <summary>
+    /// The acknowledged position survives a full disk: if its file cannot be replaced, the position holds in memory,
+    /// acknowledged segments are still deleted (which frees space), and the next acknowledgement writes it again.
+    /// A crash meanwhile resends what was acknowledged since the last written position (at least once, never lost).
+    /// </summary>
+    private void WriteCursorOrRetryLater()
+    {
+        try
+        {
+            WriteCursor();
+            _cursorStale = false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _cursorWriteFailures++;
+            _cursorStale = true;
+        }
     }
 
     private void WriteCursor() =>

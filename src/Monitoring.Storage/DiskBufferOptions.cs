@@ -71,4 +71,14 @@ public sealed record BufferStatistics(
     long DroppedGaugesFull,
     long DroppedCountersFull,
     long DroppedExpired,
-    long RefusedFull = 0);
+    long RefusedFull = 0)
+{
+    /// <summary>Appends that failed on the file system (disk full, EFBIG, fsync error); their records were not kept.</summary>
+    public long WriteFailures { get; init; }
+
+    /// <summary>Times the acknowledged position could not be written; it is written again on the next acknowledgement.</summary>
+    public long CursorWriteFailures { get; init; }
+
+    /// <summary>The acknowledged position on disk is behind the one in memory.</summary>
+    public bool CursorStale { get; init; }
+}

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Monitoring.Storage;
+using Monitoring.Testing;
 
 namespace Monitoring.Edge.Tests;
 
@@ -10,7 +11,13 @@ public sealed class DiskBufferTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "buffer-test-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
 
     private DiskBufferOptions Options(long maxBytes = 1 << 20, long segmentBytes = 64 * 1024) =>
         new() { Directory = _directory, MaxBytes = maxBytes, SegmentBytes = segmentBytes, CommitInterval = TimeSpan.Zero };
@@ -41,6 +48,55 @@ public sealed class DiskBufferTests : IDisposable
         Assert.Equal(11, next);
         Assert.Equal(["r4", "r5", "r6", "r7", "r8", "r9", "r10"], Texts(reopened.Peek(100)));
         Assert.Equal(7, reopened.Statistics.Records);
+    }
+
+    [Fact]
+    public async Task A_full_file_system_fails_appends_without_a_trace_and_keeps_the_acknowledged_position_in_memory()
+    {
+        using var fileSystem = await SmallFileSystem.MountAsync("256k");
+        var options = Options() with { Directory = Path.Combine(fileSystem.Path, "buffer") };
+        var kept = new List<string>();
+        long lastSequence;
+        await using (var buffer = DiskBuffer.Open(options, out _))
+        {
+            lastSequence = await buffer.AppendAsync(RecordPriority.Counter, Text("before"));
+            kept.Add("before");
+            var filler = fileSystem.FillUp();
+
+            // The last page of the segment may still take a few records; then the disk is full.
+            IOException? full = null;
+            for (var i = 0; full is null && i < 10_000; i++)
+            {
+                try
+                {
+                    lastSequence = await buffer.AppendAsync(RecordPriority.Counter, Text($"full-{i:D4}-" + new string('x', 200)));
+                    kept.Add($"full-{i:D4}-" + new string('x', 200));
+                }
+                catch (IOException ex)
+                {
+                    full = ex;
+                }
+            }
+
+            buffer.Acknowledge(buffer.Peek(1)[0].Sequence);
+            kept.RemoveAt(0);
+            var whileFull = buffer.Statistics;
+            File.Delete(filler);
+            var after = await buffer.AppendAsync(RecordPriority.Counter, Text("after"));
+            kept.Add("after");
+
+            Assert.NotNull(full);
+            Assert.Equal((1L, 1L, true), (whileFull.WriteFailures, whileFull.CursorWriteFailures, whileFull.CursorStale));
+            Assert.Equal(lastSequence + 1, after);
+            buffer.Acknowledge(buffer.Peek(1)[0].Sequence);
+            kept.RemoveAt(0);
+            Assert.False(buffer.Statistics.CursorStale);
+        }
+
+        await using var reopened = DiskBuffer.Open(options, out var report);
+
+        Assert.Equal((0L, 0L), (report.DiscardedRecords, report.DiscardedBytes));
+        Assert.Equal(kept, Texts(reopened.Peek(100_000)));
     }
 
     [Fact]

@@ -15,6 +15,9 @@ internal static class EdgeCommand
     public const int DeviceFailure = 1;
     public const int InvalidConfiguration = 2;
 
+    /// <summary><c>run</c>: a loop kept failing (or the buffer cannot be opened); the service manager should restart the agent.</summary>
+    public const int AgentFailure = 3;
+
     private static readonly string[] CheckTableHeader = ["field", "value", "unit", "raw registers", "group"];
 
     public static RootCommand Create()
@@ -87,9 +90,22 @@ internal static class EdgeCommand
             return InvalidConfiguration;
         }
 
+        using var systemd = new SystemdService(configuration.Agent);
         while (true)
         {
-            await using var agent = new EdgeAgent(configuration, out var recovery);
+            EdgeAgent agent;
+            BufferRecoveryReport recovery;
+            try
+            {
+                agent = new EdgeAgent(configuration, out recovery);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"monitoring-edge: cannot open the buffer {configuration.Buffer!.Directory}: {ex.Message}");
+                return AgentFailure;
+            }
+
+            await using var running = agent;
             output.WriteLine($"monitoring-edge {configuration.Agent} for site {configuration.Site}: {configuration.Devices.Count} Modbus device(s), {configuration.MqttInputs?.Count ?? 0} MQTT input(s), buffer {configuration.Buffer!.Directory}, uplink {agent.UplinkDescription}");
             output.WriteLine($"buffer: {recovery.Records} record(s) waiting in {recovery.Segments} segment(s)"
                 + (recovery.DiscardedRecords > 0 ? $"; discarded {recovery.DiscardedRecords} damaged record(s), {recovery.DiscardedBytes} bytes" : string.Empty));
@@ -100,6 +116,7 @@ internal static class EdgeCommand
 
             using var generation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var run = agent.RunAsync(generation.Token);
+            systemd.Started(agent, generation.Token);
             EdgeConfiguration? next = null;
             while (next is null && !cancellationToken.IsCancellationRequested)
             {
@@ -122,8 +139,18 @@ internal static class EdgeCommand
                 }
             }
 
+            systemd.Stopping();
             await generation.CancelAsync().ConfigureAwait(false);
-            await run.ConfigureAwait(false);
+            try
+            {
+                await run.ConfigureAwait(false);
+            }
+            catch (EdgeLoopFailedException ex)
+            {
+                error.WriteLine($"monitoring-edge: {ex.Message}; exiting so that the service manager restarts the agent");
+                return AgentFailure;
+            }
+
             if (next is null)
             {
                 output.WriteLine("stopped; the buffer keeps what was not yet forwarded");

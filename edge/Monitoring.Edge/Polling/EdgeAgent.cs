@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Monitoring.Domain.Registry;
 using Monitoring.Storage;
 using Monitoring.Edge.Configuration;
@@ -11,10 +12,15 @@ namespace Monitoring.Edge.Polling;
 /// <summary>
 /// <c>monitoring-edge run</c>: polls the devices, writes every reading to the disk buffer before anything else
 /// happens to it, forwards the buffer upstream, and reports its own health as <c>edge_status</c> readings.
-/// Polling, forwarding and health run independently, so an uplink that is down never blocks polling.
+/// Polling (one loop per endpoint or bus), forwarding, health and each MQTT input run independently and supervised:
+/// an uplink that is down never blocks polling, a full disk costs readings but stops nothing, and a loop that keeps
+/// failing ends <see cref="RunAsync"/> with <see cref="EdgeLoopFailedException"/> (docs/edge.md, "Supervision").
 /// </summary>
-public sealed class EdgeAgent : IAsyncDisposable
+public sealed partial class EdgeAgent : IAsyncDisposable
 {
+    /// <summary>A loop that ran this long before it failed had made progress: its failure count starts again.</summary>
+    private static readonly TimeSpan StableRun = TimeSpan.FromMinutes(1);
+
     private readonly EdgeConfiguration _configuration;
     private readonly TimeProvider _time;
     private readonly DiskBuffer _buffer;
@@ -22,8 +28,16 @@ public sealed class EdgeAgent : IAsyncDisposable
     private readonly EdgePoller _poller;
     private readonly Forwarder _forwarder;
     private readonly List<MqttInput> _mqttInputs;
+    private readonly TextWriter _log;
+    private readonly ILogger _logger;
+    private readonly List<SupervisedLoop> _loops = [];
+    private readonly List<(SupervisedLoop Loop, TimeSpan Quiet)> _pollLoops = [];
     private long _deviceErrors;
     private long _invalidValues;
+    private long _appendFailures;
+    private long _readingsLost;
+    private long _directStatusLines;
+    private int _bufferFailing;
 
     /// <summary>
     /// Records remembered for redelivered MQTT messages at least: a message in flight at a crash comes back after the
@@ -39,6 +53,8 @@ public sealed class EdgeAgent : IAsyncDisposable
         var uplink = configuration.Uplink ?? throw new ArgumentException("The configuration has no 'uplink' section.", nameof(configuration));
         _configuration = configuration;
         _time = time ?? TimeProvider.System;
+        _log = log ?? Console.Error;
+        _logger = new TextWriterLogger(_log);
         var inputs = configuration.MqttInputs?.Count ?? 0;
         _buffer = DiskBuffer.Open(
             new DiskBufferOptions
@@ -64,14 +80,79 @@ public sealed class EdgeAgent : IAsyncDisposable
 
     public IReadOnlyList<MqttInput> MqttInputs => _mqttInputs;
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled (SIGTERM, Ctrl+C); what was buffered stays for the next start.</summary>
-    public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
-        [
-            _poller.RunAsync(OnPollAsync, cancellationToken),
-            _forwarder.RunAsync(cancellationToken),
-            ReportHealthAsync(cancellationToken),
-            .. _mqttInputs.Select(input => input.RunAsync(cancellationToken)),
-        ]);
+    /// <summary>
+    /// Runs until <paramref name="cancellationToken"/> is cancelled (SIGTERM, Ctrl+C); what was buffered stays for the
+    /// next start. Throws <see cref="EdgeLoopFailedException"/> when a loop gave up, after stopping the others.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var runs = new List<Task>();
+        foreach (var (endpoint, run) in _poller.EndpointLoops(OnPollAsync))
+        {
+            var loop = Supervise($"poll {endpoint}", run, runs, stopping.Token);
+            _pollLoops.Add((loop, _poller.LongestInterval(endpoint)));
+        }
+
+        var forwarding = default(SupervisedLoop);
+        forwarding = Supervise("forwarder", token => _forwarder.RunAsync(token, () => forwarding!.Progress()), runs, stopping.Token);
+        var health = default(SupervisedLoop);
+        health = Supervise("health", token => ReportHealthAsync(() => health!.Progress(), token), runs, stopping.Token);
+        foreach (var (input, index) in _mqttInputs.Select((input, index) => (input, index)))
+        {
+            Supervise($"mqtt input {index + 1}", input.RunAsync, runs, stopping.Token);
+        }
+
+        var all = Task.WhenAll(runs);
+        var dead = Task.WhenAny(_loops.Select(l => l.Dead));
+        if (await Task.WhenAny(all, dead).ConfigureAwait(false) == all)
+        {
+            await all.ConfigureAwait(false);
+            return;
+        }
+
+        var reason = await (await dead.ConfigureAwait(false)).ConfigureAwait(false);
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await all.ConfigureAwait(false);
+        throw new EdgeLoopFailedException(reason);
+    }
+
+    /// <summary>
+    /// Whether every loop is running and every polling loop was heard from within its longest interval plus
+    /// <paramref name="slack"/>: what the systemd watchdog is told (a hung agent stops being confirmed and is restarted).
+    /// </summary>
+    public bool IsHealthy(TimeSpan slack)
+    {
+        var now = _time.GetUtcNow();
+        return _loops.Count > 0
+            && _loops.All(l => l.Status.State == "running")
+            && _pollLoops.All(p => now - p.Loop.Status.LastProgress <= p.Quiet + slack);
+    }
+
+    /// <summary>Starts <paramref name="run"/> under a <see cref="SupervisedLoop"/>: restarted with backoff when it throws.</summary>
+    private SupervisedLoop Supervise(string name, Func<CancellationToken, Task> run, List<Task> runs, CancellationToken stopping)
+    {
+        var loop = new SupervisedLoop(name, _logger, _time);
+        _loops.Add(loop);
+        runs.Add(loop.RunAsync(async () =>
+        {
+            var started = _time.GetTimestamp();
+            try
+            {
+                await run(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Stopping: not a failure.
+            }
+            catch (Exception) when (_time.GetElapsedTime(started) > StableRun)
+            {
+                loop.Progress();
+                throw;
+            }
+        }));
+        return loop;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -90,12 +171,21 @@ public sealed class EdgeAgent : IAsyncDisposable
     {
         Interlocked.Add(ref _deviceErrors, poll.Errors.Count);
         Interlocked.Add(ref _invalidValues, poll.Invalid.Count);
+        foreach (var (loop, _) in _pollLoops.Where(p => p.Loop.Name == $"poll {poll.Device.Endpoint}"))
+        {
+            loop.Progress();
+        }
+
         var counters = poll.Readings.Where(r => IsCounter(r.Field)).ToList();
         var gauges = poll.Readings.Where(r => !IsCounter(r.Field)).ToList();
         await AppendAsync(RecordPriority.Counter, poll.Device.Id, counters, cancellationToken).ConfigureAwait(false);
         await AppendAsync(RecordPriority.Gauge, poll.Device.Id, gauges, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A reading the buffer cannot take (disk full, a failed fsync) is lost, counted and reported once per episode;
+    /// polling goes on, and the buffer is tried again with the next reading.
+    /// </summary>
     private async ValueTask AppendAsync(RecordPriority priority, string meter, List<Reading> readings, CancellationToken cancellationToken)
     {
         if (readings.Count == 0)
@@ -105,12 +195,47 @@ public sealed class EdgeAgent : IAsyncDisposable
 
         var lines = new StringBuilder();
         LineProtocolWriter.WriteMeterLines(lines, _configuration.Site, meter, readings);
-        await _buffer.AppendAsync(priority, Encoding.UTF8.GetBytes(lines.ToString()), cancellationToken).ConfigureAwait(false);
+        if (await TryAppendAsync(priority, Encoding.UTF8.GetBytes(lines.ToString()), cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _readingsLost, readings.Count);
+    }
+
+    private async ValueTask<bool> TryAppendAsync(RecordPriority priority, byte[] payload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _buffer.AppendAsync(priority, payload, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Interlocked.Increment(ref _appendFailures);
+            if (Interlocked.Exchange(ref _bufferFailing, 1) == 0)
+            {
+                LogBufferFailing(_logger, _configuration.Buffer!.Directory, ex.Message);
+            }
+
+            return false;
+        }
+
+        if (Interlocked.Exchange(ref _bufferFailing, 0) == 1)
+        {
+            var (failures, lost) = (Interlocked.Read(ref _appendFailures), Interlocked.Read(ref _readingsLost));
+            LogBufferRecovered(_logger, failures, lost);
+        }
+
+        return true;
     }
 
     private static bool IsCounter(string field) => FieldVocabulary.TryGet(field, out var known) && known.Kind == FieldKind.Counter;
 
-    private async Task ReportHealthAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One <c>edge_status</c> line per interval, through the buffer; when the buffer cannot take it, straight to the
+    /// uplink, so that upstream sees the agent's trouble (append failures, readings lost) instead of silence.
+    /// </summary>
+    private async Task ReportHealthAsync(Action progress, CancellationToken cancellationToken)
     {
         var interval = _configuration.HealthInterval ?? TimeSpan.FromSeconds(60);
         while (!cancellationToken.IsCancellationRequested)
@@ -118,12 +243,32 @@ public sealed class EdgeAgent : IAsyncDisposable
             try
             {
                 await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
-                await _buffer.AppendAsync(RecordPriority.Gauge, Encoding.UTF8.GetBytes(HealthLine()), cancellationToken).ConfigureAwait(false);
+                var line = Encoding.UTF8.GetBytes(HealthLine());
+                if (!await TryAppendAsync(RecordPriority.Gauge, line, cancellationToken).ConfigureAwait(false))
+                {
+                    await SendStatusDirectlyAsync(line, cancellationToken).ConfigureAwait(false);
+                }
+
+                progress();
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+        }
+    }
+
+    private async ValueTask SendStatusDirectlyAsync(byte[] line, CancellationToken cancellationToken)
+    {
+        var batchId = string.Create(CultureInfo.InvariantCulture, $"{_configuration.Agent}@{_buffer.InstanceId}:status-{_time.GetUtcNow().ToUnixTimeMilliseconds()}");
+        try
+        {
+            await _uplink.SendAsync(line, batchId, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _directStatusLines);
+        }
+        catch (UplinkException)
+        {
+            // The uplink is down too: the forwarder counts its failures; the next interval tries again.
         }
     }
 
@@ -174,6 +319,13 @@ public sealed class EdgeAgent : IAsyncDisposable
             ("uplink_batches_sent", uplink.BatchesSent),
             ("uplink_failures_total", uplink.Failures),
             ("uplink_records_rejected", uplink.RecordsRejected),
+            ("buffer_writable", Volatile.Read(ref _bufferFailing) == 0 ? 1 : 0),
+            ("buffer_append_failures_total", Interlocked.Read(ref _appendFailures)),
+            ("buffer_cursor_write_failures_total", buffer.CursorWriteFailures),
+            ("readings_lost_total", Interlocked.Read(ref _readingsLost)),
+            ("status_sent_directly_total", Interlocked.Read(ref _directStatusLines)),
+            ("loop_restarts_total", _loops.Sum(l => l.Status.Restarts)),
+            ("modbus_crc_errors_total", _poller.Statistics.Values.Sum(s => s.CrcErrors)),
         };
         if (_mqttInputs.Count > 0)
         {
@@ -190,4 +342,13 @@ public sealed class EdgeAgent : IAsyncDisposable
 
         return line.Append(' ').Append(LineProtocolWriter.UnixNanoseconds(_time.GetUtcNow()).ToString(CultureInfo.InvariantCulture)).Append('\n').ToString();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "buffer {Directory} cannot be written ({Reason}): readings are lost until it can; polling goes on and edge_status is sent straight upstream")]
+    private static partial void LogBufferFailing(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "buffer writable again ({Failures} failed appends so far, {Lost} readings lost)")]
+    private static partial void LogBufferRecovered(ILogger logger, long failures, long lost);
 }
+
+/// <summary>A loop of the agent gave up after failing again and again; the process should exit non-zero.</summary>
+public sealed class EdgeLoopFailedException(string message) : Exception(message);

@@ -71,9 +71,26 @@ public sealed class EdgePoller : IAsyncDisposable
     public Task RunAsync(Func<DevicePoll, CancellationToken, ValueTask> onPoll, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onPoll);
-        var deviceCount = Configuration.Devices.Count;
-        return Task.WhenAll(_endpoints.Select(endpoint => RunEndpointAsync(endpoint, deviceCount, onPoll, cancellationToken)));
+        return Task.WhenAll(EndpointLoops(onPoll).Select(loop => loop.Run(cancellationToken)));
     }
+
+    /// <summary>
+    /// The polling loop of each endpoint (a TCP endpoint or a serial bus), for a caller that supervises them one by one:
+    /// a loop restarted after a failure starts its schedule again from now.
+    /// </summary>
+    public IReadOnlyList<(string Endpoint, Func<CancellationToken, Task> Run)> EndpointLoops(Func<DevicePoll, CancellationToken, ValueTask> onPoll)
+    {
+        ArgumentNullException.ThrowIfNull(onPoll);
+        var deviceCount = Configuration.Devices.Count;
+        return [.. _endpoints.Select(endpoint => (
+            endpoint.Devices[0].Device.Endpoint,
+            (Func<CancellationToken, Task>)(cancellationToken => RunEndpointAsync(endpoint, deviceCount, onPoll, cancellationToken))))];
+    }
+
+    /// <summary>The longest poll interval of any device on <paramref name="endpoint"/>: how long its loop may rightly be quiet.</summary>
+    public TimeSpan LongestInterval(string endpoint) =>
+        _endpoints.Where(e => e.Devices[0].Device.Endpoint == endpoint)
+            .SelectMany(e => e.Devices).SelectMany(d => d.Groups).Select(g => Configuration.PollGroups[g]).DefaultIfEmpty(TimeSpan.Zero).Max();
 
     public async ValueTask DisposeAsync()
     {

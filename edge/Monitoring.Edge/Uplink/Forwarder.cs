@@ -29,13 +29,15 @@ public sealed class Forwarder(DiskBuffer buffer, IUplink uplink, string agent, U
         Interlocked.Read(ref _batchesSent), Interlocked.Read(ref _recordsSent), Interlocked.Read(ref _batchesRejected),
         Interlocked.Read(ref _recordsRejected), Interlocked.Read(ref _failures), _up, _lastError);
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <param name="progress">Called on every pass of the loop, for its supervisor.</param>
+    public async Task RunAsync(CancellationToken cancellationToken, Action? progress = null)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ArgumentNullException.ThrowIfNull(uplink);
         var backoff = MinBackoff;
         while (!cancellationToken.IsCancellationRequested)
         {
+            progress?.Invoke();
             var records = buffer.Peek(settings.BatchRecords, settings.BatchBytes);
             var age = records.Count > 0 ? _time.GetUtcNow() - records[0].WrittenAt : TimeSpan.Zero;
             if (records.Count == 0 || (records.Count < settings.BatchRecords && age < settings.BatchAge))

@@ -19,6 +19,8 @@ public static class AgentHealthVocabulary
         "buffer_records", "buffer_bytes", "buffer_oldest_s", "dropped_total", "dropped_gauges_full", "dropped_counters_full",
         "dropped_expired", "device_errors_total", "invalid_values_total", "uplink_up", "uplink_lag_s", "uplink_batches_sent",
         "uplink_failures_total", "uplink_records_rejected",
+        "buffer_writable", "buffer_append_failures_total", "buffer_cursor_write_failures_total", "readings_lost_total",
+        "status_sent_directly_total", "loop_restarts_total", "modbus_crc_errors_total",
         "mqtt_up", "mqtt_connects_total", "mqtt_connect_failures_total", "mqtt_messages_total", "mqtt_readings_total",
         "mqtt_rejected_total", "mqtt_rejected_payload", "mqtt_rejected_site", "mqtt_rejected_meter", "mqtt_rejected_topic",
         "mqtt_append_failures_total", "mqtt_rebirths_total", "mqtt_seq_gaps_total", "mqtt_unknown_aliases_total",
