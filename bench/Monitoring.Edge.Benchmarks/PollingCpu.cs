@@ -7,7 +7,7 @@ using Monitoring.Edge.Polling;
 namespace Monitoring.Edge.Benchmarks;
 
 /// <summary>
-/// <c>polling-cpu [--devices 200] [--seconds 30] [--interval 1s]</c>: the agent polls N simulated meters (each its own
+/// <c>polling-cpu [--devices 200] [--seconds 30] [--interval 1s] [--sparse]</c>: the agent polls N simulated meters (each its own
 /// TCP server, in a child process so that their CPU does not count) every interval, and reports the agent's CPU
 /// as a percentage of one core, with polls and readings per second.
 /// </summary>
@@ -18,7 +18,7 @@ public static class PollingCpu
         var devices = SimulatedDevices.IntOption(args, "--devices", 200);
         var seconds = SimulatedDevices.IntOption(args, "--seconds", 30);
         var interval = SimulatedDevices.StringOption(args, "--interval", "1s");
-        using var child = StartDevices(devices);
+        using var child = StartDevices(devices, sparse: args.Contains("--sparse"));
         var ready = await child.StandardOutput.ReadLineAsync().ConfigureAwait(false) ?? throw new InvalidOperationException("the device process did not start");
         var ports = ready["ready ".Length..].Split(',');
 
@@ -47,6 +47,7 @@ public static class PollingCpu
         var cpuBefore = process.TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var (pollsBefore, readingsBefore, errorsBefore) = (Interlocked.Read(ref polls), Interlocked.Read(ref readings), Interlocked.Read(ref errors));
+        var requestsBefore = poller.Statistics.Values.Sum(s => s.Requests);
         var clock = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
         process.Refresh();
@@ -61,19 +62,21 @@ public static class PollingCpu
         var polled = Interlocked.Read(ref polls) - pollsBefore;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"devices {devices}, interval {interval}, measured {wall.TotalSeconds:0.0} s: "
-            + $"{polled / wall.TotalSeconds:0} polls/s, {(Interlocked.Read(ref readings) - readingsBefore) / wall.TotalSeconds:0} readings/s, "
+            + $"{polled / wall.TotalSeconds:0} polls/s, {(poller.Statistics.Values.Sum(s => s.Requests) - requestsBefore) / wall.TotalSeconds:0} requests/s, "
+            + $"{(Interlocked.Read(ref readings) - readingsBefore) / wall.TotalSeconds:0} readings/s, "
             + $"{Interlocked.Read(ref errors) - errorsBefore} errors, CPU {100 * cpu.TotalSeconds / wall.TotalSeconds:0.00} % of one core, "
             + $"{allocated / wall.TotalSeconds / 1024:0} KiB/s allocated, "
             + $"{poller.Statistics.Values.Sum(s => s.Connects)} connects"));
         return 0;
     }
 
-    private static Process StartDevices(int devices)
+    private static Process StartDevices(int devices, bool sparse)
     {
         var self = Environment.ProcessPath!;
+        var serve = $"serve-devices --devices {devices}{(sparse ? " --sparse" : string.Empty)}";
         var arguments = Path.GetFileNameWithoutExtension(self) == "dotnet"
-            ? $"\"{typeof(PollingCpu).Assembly.Location}\" serve-devices --devices {devices}"
-            : $"serve-devices --devices {devices}";
+            ? $"\"{typeof(PollingCpu).Assembly.Location}\" {serve}"
+            : serve;
         return Process.Start(new ProcessStartInfo(self, arguments)
         {
             RedirectStandardInput = true,

@@ -6,6 +6,7 @@ return args switch
     ["polling-cpu", .. var rest] => await PollingCpu.RunAsync(rest),
     ["serve-devices", .. var rest] => await SimulatedDevices.ServeAsync(rest),
     ["buffer-throughput", .. var rest] => await BufferThroughput.RunAsync(rest),
+    ["serial-bus", .. var rest] => await SerialBusThroughput.RunAsync(rest),
     _ => Run(args),
 };
 

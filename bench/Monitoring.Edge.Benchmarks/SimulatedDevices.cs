@@ -9,10 +9,24 @@ namespace Monitoring.Edge.Benchmarks;
 public static class SimulatedDevices
 {
     /// <summary>The registers of every point of <paramref name="profile"/> holding plausible values for meter number <paramref name="meter"/>.</summary>
-    public static ModbusRegisterBank Bank(MeterProfile profile, byte unit, int meter)
+    /// <param name="dense">
+    /// Registers between the points read 0, as on a meter whose map has no holes (the SDM630 answers any read of
+    /// 30001–30080); otherwise a read touching them gets exception 2 and the agent splits it (a sparse map's cost).
+    /// </param>
+    public static ModbusRegisterBank Bank(MeterProfile profile, byte unit, int meter, bool dense = false)
     {
         ArgumentNullException.ThrowIfNull(profile);
         var bank = new ModbusRegisterBank();
+        if (dense)
+        {
+            foreach (var table in profile.Points.GroupBy(p => p.Table))
+            {
+                var first = table.Min(p => p.Address);
+                var end = table.Max(p => p.Address + p.RegisterCount);
+                bank.Set(unit, table.Key, first, new ushort[end - first]);
+            }
+        }
+
         foreach (var point in profile.Points)
         {
             bank.Set(unit, point.Table, point.Address, Registers(point, PlausibleValue(point.Field, meter)));
@@ -41,17 +55,18 @@ public static class SimulatedDevices
     public static ushort[] Registers(ProfilePoint point, double value) => ProfilePointEncoder.Registers(point, value);
 
     /// <summary>
-    /// <c>serve-devices --devices N [--profile ID]</c>: N servers on free loopback ports; prints
+    /// <c>serve-devices --devices N [--profile ID] [--sparse]</c>: N servers on free loopback ports; prints
     /// <c>ready PORT,PORT,...</c> and serves until its standard input closes.
     /// </summary>
     public static async Task<int> ServeAsync(string[] args)
     {
         var devices = IntOption(args, "--devices", 200);
         var profile = BuiltInProfiles.All[StringOption(args, "--profile", "eastron-sdm630")];
+        var dense = !args.Contains("--sparse");
         var servers = new List<ModbusTcpServer>();
         for (var i = 0; i < devices; i++)
         {
-            var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), Bank(profile, 1, i));
+            var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), Bank(profile, 1, i, dense));
             server.Start();
             servers.Add(server);
         }
