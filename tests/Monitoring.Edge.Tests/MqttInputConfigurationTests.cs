@@ -113,6 +113,27 @@ public sealed class MqttInputConfigurationTests
     }
 
     [Fact]
+    public void The_uplink_protocol_is_5_unless_it_says_3_1_1_and_belongs_to_an_mqtt_uplink()
+    {
+        const string Uplink = """
+            site: s
+            agent: a
+            devices: []
+            uplink: { url: "URL"PROTOCOL }
+            """;
+        string Yaml(string url, string protocol) => Uplink.Replace("URL", url, StringComparison.Ordinal).Replace("PROTOCOL", protocol, StringComparison.Ordinal);
+        Assert.Equal(MqttProtocol.V500, Valid(Yaml("mqtt://h:1883", "")).Uplink!.Protocol);
+        Assert.Equal(MqttProtocol.V500, Valid(Yaml("mqtt://h:1883", ", protocol: 5")).Uplink!.Protocol);
+        Assert.Equal(MqttProtocol.V311, Valid(Yaml("mqtt://h:1883", ", protocol: '3.1.1'")).Uplink!.Protocol);
+        Assert.Equal(
+            "edge.yaml:4:43: uplink: 'protocol' must be 5 or 3.1.1 (write it in quotes: '3.1.1'), got '3.1'",
+            SingleError(Yaml("mqtt://h:1883", ", protocol: 3.1")));
+        Assert.Equal(
+            "edge.yaml:4:43: uplink: 'protocol' (the MQTT version) applies to an mqtt:// uplink only",
+            SingleError(Yaml("http://h:8086", ", protocol: '3.1.1'")));
+    }
+
+    [Fact]
     public void A_json_subscription_without_a_meter_says_where_to_put_it()
     {
         Assert.Equal(

@@ -197,7 +197,7 @@ public sealed class MqttInput : IAsyncDisposable
 
                 await SubscribeAsync(budget.Token).ConfigureAwait(false);
                 Statistics.SetConnected(true);
-                Log($"connected as '{_settings.ClientId}', subscribed to {string.Join(", ", _settings.Subscriptions.Select(s => s.Topic.Filter).Distinct(StringComparer.Ordinal))} (QoS {_settings.Qos.ToString(CultureInfo.InvariantCulture)})");
+                Log($"connected (MQTT {(_settings.Protocol == MqttProtocol.V311 ? "3.1.1" : "5")}) as '{_settings.ClientId}', subscribed to {string.Join(", ", _settings.Subscriptions.Select(s => s.Topic.Filter).Distinct(StringComparer.Ordinal))} (QoS {_settings.Qos.ToString(CultureInfo.InvariantCulture)})");
                 backoff = MinBackoff;
                 await lost.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
                 Statistics.SetConnected(false);

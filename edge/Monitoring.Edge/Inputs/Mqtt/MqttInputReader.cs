@@ -134,7 +134,8 @@ internal static class MqttInputReader
         return new MqttInputSettings(url, url.Host, port, tls, username, password, protocol.Value, clientId, qos, sessionExpiry, subscriptions);
     }
 
-    private static MqttProtocol? ReadProtocol(YamlMapReader r)
+    /// <summary>The <c>protocol</c> key of an MQTT connection (an input or the uplink): 5 unless it says 3.1.1.</summary>
+    internal static MqttProtocol? ReadProtocol(YamlMapReader r)
     {
         var text = r.Scalar("protocol");
         switch (text)
