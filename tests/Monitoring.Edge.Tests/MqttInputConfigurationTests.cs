@@ -113,6 +113,30 @@ public sealed class MqttInputConfigurationTests
     }
 
     [Fact]
+    public void A_primary_host_id_is_read_and_must_be_one_topic_level()
+    {
+        const string Input = """
+            site: s
+            agent: a
+            mqtt_inputs:
+              - url: mqtt://h
+                sparkplug: { primary_host_id: HOST }
+                subscriptions: [{ topic: "spBv1.0/s/#", format: sparkplug_b, metrics: [{ metric: Power, field: power_kw }] }]
+            """;
+        Assert.Equal("scada-1", Assert.Single(Valid(Input.Replace("HOST", "scada-1", StringComparison.Ordinal)).MqttInputs!).PrimaryHostId);
+        Assert.Null(Assert.Single(Valid(Input.Replace("sparkplug: { primary_host_id: HOST }", "qos: 1", StringComparison.Ordinal)).MqttInputs!).PrimaryHostId);
+        Assert.Equal(
+            "edge.yaml:5:35: mqtt input 'mqtt://h' sparkplug: 'primary_host_id' must be one MQTT topic level of 1 to 256 bytes, without '/', '+', '#' or NUL, got 'plant/scada'",
+            SingleError(Input.Replace("HOST", "plant/scada", StringComparison.Ordinal)));
+        Assert.Equal(
+            "edge.yaml:5:35: mqtt input 'mqtt://h' sparkplug: 'primary_host_id' must be one MQTT topic level of 1 to 256 bytes, without '/', '+', '#' or NUL, got 'scada+'",
+            SingleError(Input.Replace("HOST", "'scada+'", StringComparison.Ordinal)));
+        Assert.Equal(
+            "edge.yaml:5:18: mqtt input 'mqtt://h' sparkplug: unknown key 'primary_host'",
+            Assert.Single(EdgeConfigurationLoader.Load(EdgeYaml.File, Input.Replace("primary_host_id: HOST", "primary_host: scada-1", StringComparison.Ordinal)).Errors, e => e.ToString().Contains("unknown key", StringComparison.Ordinal)).ToString());
+    }
+
+    [Fact]
     public void The_uplink_protocol_is_5_unless_it_says_3_1_1_and_belongs_to_an_mqtt_uplink()
     {
         const string Uplink = """
