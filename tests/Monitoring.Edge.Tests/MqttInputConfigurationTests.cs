@@ -317,6 +317,7 @@ public sealed class MqttInputConfigurationTests
                 protocol: 5
                 client_id: gw-01-meters
                 qos: 1
+                sparkplug: { primary_host_id: scada-1 } # optional: the agent is the Sparkplug B primary host on this broker
                 subscriptions:
                   - topic: factory/{site}/{meter}/state
                     format: json
@@ -337,6 +338,7 @@ public sealed class MqttInputConfigurationTests
 
         Assert.Equal(4, configuration.MqttInputs![0].Subscriptions.Count);
         Assert.Equal("x", configuration.MqttInputs[0].Password);
+        Assert.Equal("scada-1", configuration.MqttInputs[0].PrimaryHostId);
     }
 
     [Theory]
