@@ -128,13 +128,9 @@ public sealed class MqttInput : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            if (_client.IsConnected)
+            // A primary host whose offline STATE did not go leaves without DISCONNECT: the broker then publishes the will.
+            if (_client.IsConnected && (_settings.PrimaryHostId is null || await PublishOfflineStateAsync().ConfigureAwait(false)))
             {
-                if (_settings.PrimaryHostId is not null)
-                {
-                    await PublishOfflineStateAsync().ConfigureAwait(false);
-                }
-
                 await _client.DisconnectAsync().ConfigureAwait(false);
             }
         }
@@ -302,17 +298,19 @@ public sealed class MqttInput : IAsyncDisposable
         Log($"primary host '{hostId}': published {(online ? "online" : "offline")} STATE (timestamp {timestamp.ToString(CultureInfo.InvariantCulture)})");
     }
 
-    private async Task PublishOfflineStateAsync()
+    /// <summary>Whether the offline STATE was published; when not, the will (the same STATE) must say it.</summary>
+    private async Task<bool> PublishOfflineStateAsync()
     {
         using var budget = new CancellationTokenSource(StateTimeout, _time);
         try
         {
             await PublishStateAsync(_settings.PrimaryHostId!, online: false, Volatile.Read(ref _stateTimestamp), budget.Token).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or InvalidOperationException)
         {
-            // The broker publishes the will once the connection is gone: the same offline STATE.
-            Log($"primary host '{_settings.PrimaryHostId}': offline STATE not published ({ex.Message}); the broker's will says it");
+            Log($"primary host '{_settings.PrimaryHostId}': offline STATE not published ({ex.Message}); leaving without DISCONNECT, so that the broker publishes the will");
+            return false;
         }
     }
 
