@@ -23,26 +23,20 @@ namespace Monitoring.Edge.Tests;
 /// too late for the agent) is counted, not double-counted.
 /// </remarks>
 [Collection(UplinkServicesDefinition.Name)]
-public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Abstractions.ITestOutputHelper log) : IAsyncDisposable
 {
     private const int Meters = 4;
     private const int FieldsPerMessage = 5;
 
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "agent-crash-" + Guid.NewGuid().ToString("N"));
-    private readonly List<Process> _agents = [];
+    private readonly List<AgentProcess> _agents = [];
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         // Whatever happened in the test, no agent process outlives it.
         foreach (var agent in _agents)
         {
-            if (!agent.HasExited)
-            {
-                agent.Kill(entireProcessTree: true);
-                agent.WaitForExit();
-            }
-
-            agent.Dispose();
+            await agent.DisposeAsync();
         }
 
         if (Directory.Exists(_folder))
@@ -86,21 +80,19 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         // The broker queues messages for the agent's session only once it exists: the first run subscribes before
         // the meters start publishing (as on a real site, where the agent was there before the outage).
         var random = new Random(20261126);
-        var agent = StartAgent(config, out var subscribed);
-        await subscribed.WaitAsync(timeout.Token);
+        var agent = StartAgent(config);
+        await agent.WaitForOutputAsync("subscribed to", timeout.Token);
         var publisher = PublishAsync(run, start, accepted, stopPublishing.Token);
 
         // Twenty runs of the agent, each killed with SIGKILL after a random time, with the uplink down all along.
         for (var kill = 0; kill < 20; kill++)
         {
             await Task.Delay(random.Next(300, 1500), timeout.Token);
-            agent.Kill(entireProcessTree: true);
-            await agent.WaitForExitAsync(timeout.Token);
-            agent = StartAgent(config, out _);
+            await agent.KillAsync(timeout.Token);
+            agent = StartAgent(config);
         }
 
-        agent.Kill(entireProcessTree: true);
-        await agent.WaitForExitAsync(timeout.Token);
+        await agent.KillAsync(timeout.Token);
 
         await stopPublishing.CancelAsync();
         await publisher;
@@ -114,7 +106,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{uplinkPort}/");
         listener.Start();
-        var final = StartAgent(config, out _);
+        var final = StartAgent(config);
         var counters = new List<(string Meter, long Time, int N)>();
         var gauges = new List<(string Meter, long Time)>();
         var gaugeSet = new HashSet<(string Meter, long Time)>();
@@ -174,12 +166,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
             context.Response.Close();
         }
 
-        using (var term = Process.Start("kill", ["-TERM", final.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await term.WaitForExitAsync(timeout.Token);
-        }
-
-        await final.WaitForExitAsync(timeout.Token);
+        await final.StopAsync(timeout.Token);
 
         // Every reading the broker accepted arrived, counters and gauges, and nothing that was never published. (A
         // message whose PUBACK the busy publisher missed may arrive too: the broker had accepted it after all.)
@@ -261,33 +248,11 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         client.Dispose();
     }
 
-    /// <param name="subscribed">Completes when the agent reports its MQTT input subscribed.</param>
-    private Process StartAgent(string config, out Task subscribed)
+    private AgentProcess StartAgent(string config)
     {
-        var agent = Path.Combine(AppContext.BaseDirectory, "monitoring-edge.dll");
-        var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{agent}\" run --config \"{config}\"")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        }) ?? throw new InvalidOperationException("cannot start monitoring-edge");
-
-        _agents.Add(process);
-
-        // Drain both pipes so that the agent never blocks on a full one.
-        var subscription = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        subscribed = subscription.Task;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("subscribed to", StringComparison.Ordinal) == true)
-            {
-                subscription.TrySetResult();
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        var agent = AgentProcess.Start(config);
+        _agents.Add(agent);
+        return agent;
     }
 
     private static int FreePort()

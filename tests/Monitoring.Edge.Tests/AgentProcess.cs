@@ -83,6 +83,13 @@ internal sealed class AgentProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL: the agent gets no chance to say goodbye (the broker publishes its wills).</summary>
+    public async Task KillAsync(CancellationToken cancellationToken)
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(cancellationToken);
+    }
+
     /// <summary>SIGTERM, then the exit code.</summary>
     public async Task<int> StopAsync(CancellationToken cancellationToken)
     {

@@ -113,6 +113,51 @@ public sealed class MqttInputConfigurationTests
     }
 
     [Fact]
+    public void A_primary_host_id_is_read_and_must_be_one_topic_level()
+    {
+        const string Input = """
+            site: s
+            agent: a
+            mqtt_inputs:
+              - url: mqtt://h
+                sparkplug: { primary_host_id: HOST }
+                subscriptions: [{ topic: "spBv1.0/s/#", format: sparkplug_b, metrics: [{ metric: Power, field: power_kw }] }]
+            """;
+        Assert.Equal("scada-1", Assert.Single(Valid(Input.Replace("HOST", "scada-1", StringComparison.Ordinal)).MqttInputs!).PrimaryHostId);
+        Assert.Null(Assert.Single(Valid(Input.Replace("sparkplug: { primary_host_id: HOST }", "qos: 1", StringComparison.Ordinal)).MqttInputs!).PrimaryHostId);
+        Assert.Equal(
+            "edge.yaml:5:35: mqtt input 'mqtt://h' sparkplug: 'primary_host_id' must be one MQTT topic level of 1 to 256 bytes, without '/', '+', '#' or NUL, got 'plant/scada'",
+            SingleError(Input.Replace("HOST", "plant/scada", StringComparison.Ordinal)));
+        Assert.Equal(
+            "edge.yaml:5:35: mqtt input 'mqtt://h' sparkplug: 'primary_host_id' must be one MQTT topic level of 1 to 256 bytes, without '/', '+', '#' or NUL, got 'scada+'",
+            SingleError(Input.Replace("HOST", "'scada+'", StringComparison.Ordinal)));
+        Assert.Equal(
+            "edge.yaml:5:18: mqtt input 'mqtt://h' sparkplug: unknown key 'primary_host'",
+            Assert.Single(EdgeConfigurationLoader.Load(EdgeYaml.File, Input.Replace("primary_host_id: HOST", "primary_host: scada-1", StringComparison.Ordinal)).Errors, e => e.ToString().Contains("unknown key", StringComparison.Ordinal)).ToString());
+    }
+
+    [Fact]
+    public void The_uplink_protocol_is_5_unless_it_says_3_1_1_and_belongs_to_an_mqtt_uplink()
+    {
+        const string Uplink = """
+            site: s
+            agent: a
+            devices: []
+            uplink: { url: "URL"PROTOCOL }
+            """;
+        string Yaml(string url, string protocol) => Uplink.Replace("URL", url, StringComparison.Ordinal).Replace("PROTOCOL", protocol, StringComparison.Ordinal);
+        Assert.Equal(MqttProtocol.V500, Valid(Yaml("mqtt://h:1883", "")).Uplink!.Protocol);
+        Assert.Equal(MqttProtocol.V500, Valid(Yaml("mqtt://h:1883", ", protocol: 5")).Uplink!.Protocol);
+        Assert.Equal(MqttProtocol.V311, Valid(Yaml("mqtt://h:1883", ", protocol: '3.1.1'")).Uplink!.Protocol);
+        Assert.Equal(
+            "edge.yaml:4:43: uplink: 'protocol' must be 5 or 3.1.1 (write it in quotes: '3.1.1'), got '3.1'",
+            SingleError(Yaml("mqtt://h:1883", ", protocol: 3.1")));
+        Assert.Equal(
+            "edge.yaml:4:43: uplink: 'protocol' (the MQTT version) applies to an mqtt:// uplink only",
+            SingleError(Yaml("http://h:8086", ", protocol: '3.1.1'")));
+    }
+
+    [Fact]
     public void A_json_subscription_without_a_meter_says_where_to_put_it()
     {
         Assert.Equal(
@@ -272,6 +317,7 @@ public sealed class MqttInputConfigurationTests
                 protocol: 5
                 client_id: gw-01-meters
                 qos: 1
+                sparkplug: { primary_host_id: scada-1 } # optional: the agent is the Sparkplug B primary host on this broker
                 subscriptions:
                   - topic: factory/{site}/{meter}/state
                     format: json
@@ -292,6 +338,7 @@ public sealed class MqttInputConfigurationTests
 
         Assert.Equal(4, configuration.MqttInputs![0].Subscriptions.Count);
         Assert.Equal("x", configuration.MqttInputs[0].Password);
+        Assert.Equal("scada-1", configuration.MqttInputs[0].PrimaryHostId);
     }
 
     [Theory]

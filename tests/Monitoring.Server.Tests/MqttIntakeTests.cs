@@ -108,6 +108,18 @@ public sealed class MqttIntakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_edge_uplink_speaking_3_1_1_is_refused_at_connect_since_its_puback_could_not_say_not_stored()
+    {
+        await using var uplink = new Monitoring.Edge.Uplink.MqttUplink("127.0.0.1", _server.Host.MqttPort, "casa-aero", "gw-8", "agent-casa", _server.Tokens["agent-casa"], TimeSpan.FromSeconds(10), Monitoring.Edge.Inputs.Mqtt.MqttProtocol.V311);
+        var refused = await Assert.ThrowsAsync<Monitoring.Edge.Uplink.UplinkException>(
+            async () => await uplink.SendAsync(Encoding.UTF8.GetBytes(Lines("casa-aero", 2)), "gw-8/1", CancellationToken.None));
+
+        Assert.False(refused.Permanent);
+        Assert.Contains("UnsupportedProtocolVersion", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _server.Host.Pipeline.Statistics.BatchesStored);
+    }
+
+    [Fact]
     public async Task The_edge_agents_own_uplink_delivers_to_the_embedded_broker()
     {
         await using var uplink = new Monitoring.Edge.Uplink.MqttUplink("127.0.0.1", _server.Host.MqttPort, "casa-aero", "gw-9", "agent-casa", _server.Tokens["agent-casa"], TimeSpan.FromSeconds(10));

@@ -20,24 +20,24 @@ public sealed class MosquittoFixture
 
     public MqttClientFactory Factory { get; } = new();
 
-    /// <summary>Options for an MQTT 5 client with a clean start, connecting to the broker.</summary>
-    public MqttClientOptions CreateClientOptions(string clientId) =>
+    /// <summary>Options for an MQTT 5 (or <paramref name="protocol"/>) client with a clean start, connecting to the broker.</summary>
+    public MqttClientOptions CreateClientOptions(string clientId, MqttProtocolVersion protocol = MqttProtocolVersion.V500) =>
         Factory.CreateClientOptionsBuilder()
             .WithTcpServer(Endpoint.Host, Endpoint.Port)
             .WithClientId(clientId)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithProtocolVersion(protocol)
             .WithCleanStart()
             .WithTimeout(TestTimeouts.Operation)
             .Build();
 
-    /// <summary>A connected MQTT 5 client; the caller disposes it.</summary>
-    public async Task<IMqttClient> ConnectClientAsync(string clientId, CancellationToken cancellationToken)
+    /// <summary>A connected MQTT 5 (or <paramref name="protocol"/>) client; the caller disposes it.</summary>
+    public async Task<IMqttClient> ConnectClientAsync(string clientId, CancellationToken cancellationToken, MqttProtocolVersion protocol = MqttProtocolVersion.V500)
     {
         var client = Factory.CreateMqttClient();
         try
         {
             using var budget = TestTimeouts.Link(cancellationToken);
-            var result = await client.ConnectAsync(CreateClientOptions(clientId), budget.Token).ConfigureAwait(false);
+            var result = await client.ConnectAsync(CreateClientOptions(clientId, protocol), budget.Token).ConfigureAwait(false);
             if (result.ResultCode != MqttClientConnectResultCode.Success)
             {
                 throw new InvalidOperationException(
@@ -54,18 +54,24 @@ public sealed class MosquittoFixture
     }
 
     /// <summary>Publishes the bytes of <paramref name="payloadFile"/> with <c>mosquitto_pub -f</c> (binary payloads: Sparkplug B).</summary>
-    public Task<ProcessResult> PublishFileWithCliAsync(string topic, string payloadFile, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken) =>
-        RunMosquittoPubAsync(topic, ["-f", payloadFile], qos, cancellationToken);
+    public Task<ProcessResult> PublishFileWithCliAsync(
+        string topic,
+        string payloadFile,
+        MqttQualityOfServiceLevel qos,
+        CancellationToken cancellationToken,
+        MqttProtocolVersion protocol = MqttProtocolVersion.V500) =>
+        RunMosquittoPubAsync(topic, ["-f", payloadFile], qos, protocol, cancellationToken);
 
-    /// <summary>Publishes one message with <c>mosquitto_pub</c> (MQTT 5), not with our own client.</summary>
+    /// <summary>Publishes one message with <c>mosquitto_pub</c> (MQTT 5, or <paramref name="protocol"/>), not with our own client.</summary>
     public Task<ProcessResult> PublishWithCliAsync(
         string topic,
         string payload,
         MqttQualityOfServiceLevel qos,
-        CancellationToken cancellationToken) =>
-        RunMosquittoPubAsync(topic, ["-m", payload], qos, cancellationToken);
+        CancellationToken cancellationToken,
+        MqttProtocolVersion protocol = MqttProtocolVersion.V500) =>
+        RunMosquittoPubAsync(topic, ["-m", payload], qos, protocol, cancellationToken);
 
-    private Task<ProcessResult> RunMosquittoPubAsync(string topic, string[] payloadArguments, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken)
+    private Task<ProcessResult> RunMosquittoPubAsync(string topic, string[] payloadArguments, MqttQualityOfServiceLevel qos, MqttProtocolVersion protocol, CancellationToken cancellationToken)
     {
         if (!File.Exists(MosquittoPubPath))
         {
@@ -77,7 +83,12 @@ public sealed class MosquittoFixture
         [
             "-h", Endpoint.Host,
             "-p", Endpoint.Port.ToString(CultureInfo.InvariantCulture),
-            "-V", "mqttv5",
+            "-V", protocol switch
+            {
+                MqttProtocolVersion.V500 => "mqttv5",
+                MqttProtocolVersion.V311 => "mqttv311",
+                _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "mosquitto_pub speaks MQTT 5 and 3.1.1 here"),
+            },
             "-i", "mosquitto-pub-" + Guid.NewGuid().ToString("N")[..8],
             "-q", ((int)qos).ToString(CultureInfo.InvariantCulture),
             "-t", topic,

@@ -27,7 +27,7 @@ public enum UplinkKind
 {
     /// <summary>InfluxDB v2 write API over HTTP(S).</summary>
     Http,
-    /// <summary>MQTT 5, QoS 1.</summary>
+    /// <summary>MQTT (5 or 3.1.1), QoS 1.</summary>
     Mqtt,
 }
 
@@ -43,7 +43,14 @@ public sealed record UplinkSettings(
     int BatchRecords,
     int BatchBytes,
     TimeSpan BatchAge,
-    TimeSpan Timeout);
+    TimeSpan Timeout)
+{
+    /// <summary>
+    /// The MQTT version of an <c>mqtt://</c> uplink. 3.1.1 carries neither the batch id (a user property) nor a refusal
+    /// (a PUBACK reason code): the server then recognises a batch sent again by its content.
+    /// </summary>
+    public MqttProtocol Protocol { get; init; } = MqttProtocol.V500;
+}
 
 /// <summary>One Modbus device (a unit id behind an endpoint or on a serial bus) and the points it is polled for.</summary>
 /// <param name="Id">The device's meter id: the <c>meter</c> tag of its readings.</param>

@@ -170,10 +170,19 @@ public static class EdgeConfigurationLoader
         var batchBytes = Size(r, "batch_size") ?? (4L << 20);
         var batchAge = Duration(r, "batch_age", allowZero: true) ?? TimeSpan.FromSeconds(1);
         var timeout = Duration(r, "timeout") ?? TimeSpan.FromSeconds(10);
+        var protocol = MqttInputReader.ReadProtocol(r);
+        if (kind == UplinkKind.Http && r.Get("protocol") is { } protocolNode)
+        {
+            source.Report(protocolNode, "uplink: 'protocol' (the MQTT version) applies to an mqtt:// uplink only");
+        }
+
         r.ReportUnknownKeys();
-        return url is null || kind is null
+        return url is null || kind is null || protocol is null
             ? null
-            : new UplinkSettings(kind.Value, url, organization, bucket, token, username, password, batchRecords, (int)Math.Min(batchBytes, int.MaxValue), batchAge, timeout);
+            : new UplinkSettings(kind.Value, url, organization, bucket, token, username, password, batchRecords, (int)Math.Min(batchBytes, int.MaxValue), batchAge, timeout)
+            {
+                Protocol = protocol.Value,
+            };
     }
 
     /// <summary>A secret named by <c>KEY_env</c> (an environment variable) or <c>KEY_file</c> (a file the user owns), never written inline.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Monitoring.LineProtocol;
 using Monitoring.Server.Security;
+using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -11,7 +12,7 @@ namespace Monitoring.Server.Hosting;
 /// <summary>
 /// The server's own MQTT broker for edge agents (MQTTnet). An agent connects with a writer token's name as user name
 /// and the token as password; it may publish only on <c>{prefix}/{site}/{agent}/lp</c> for the sites of its token,
-/// and subscribe to nothing. A message is line protocol (the edge uplink's batch, user property <c>batch-id</c>);
+/// and subscribe to nothing; it must speak MQTT 5. A message is line protocol (the edge uplink's batch, user property <c>batch-id</c>);
 /// its PUBACK is sent only after the write-ahead log holds it, and says why when it does not.
 /// </summary>
 internal sealed partial class EmbeddedBroker(
@@ -68,6 +69,14 @@ internal sealed partial class EmbeddedBroker(
 
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
+        if (e.ProtocolVersion != MqttProtocolVersion.V500)
+        {
+            // A 3.1.1 PUBACK has no reason code: a batch the log could not take would look stored to the writer.
+            e.ReasonCode = MqttConnectReasonCode.UnsupportedProtocolVersion;
+            LogRefusedConnection(logger, e.ClientId, e.UserName ?? "", $"MQTT {(e.ProtocolVersion == MqttProtocolVersion.V311 ? "3.1.1" : e.ProtocolVersion.ToString())}: the embedded broker speaks MQTT 5 only (it refuses a batch it could not store in the PUBACK); use protocol 5, or an external broker");
+            return Task.CompletedTask;
+        }
+
         var entry = tokens.Find(e.Password);
         if (entry is null || !string.Equals(entry.Name, e.UserName, StringComparison.Ordinal))
         {

@@ -44,6 +44,9 @@ public sealed class MqttInput : IAsyncDisposable
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a clean stop waits to publish the offline STATE; past it the will is what edge nodes get.</summary>
+    private static readonly TimeSpan StateTimeout = TimeSpan.FromSeconds(5);
+
     private readonly MqttInputSettings _settings;
     private readonly string _site;
     private readonly RecordSink _sink;
@@ -53,11 +56,13 @@ public sealed class MqttInput : IAsyncDisposable
     private readonly MqttMessageDecoder _decoder;
     private readonly MqttClientFactory _factory = new();
     private readonly IMqttClient _client;
-    private readonly MqttClientOptions _options;
     private readonly Channel<Received> _queue;
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _connectionLost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
+
+    /// <summary>The timestamp of the online STATE of the current connection (primary host only); 0 before the first.</summary>
+    private long _stateTimestamp;
 
     /// <param name="alreadyBuffered">
     /// Whether an identical record is among the buffer's recent ones. Asked only for messages the broker redelivers
@@ -92,7 +97,6 @@ public sealed class MqttInput : IAsyncDisposable
 
             return Task.CompletedTask;
         };
-        _options = BuildOptions(settings);
         Description = $"mqtt input {settings.Description}";
     }
 
@@ -110,7 +114,10 @@ public sealed class MqttInput : IAsyncDisposable
         await Task.WhenAll(ConnectLoopAsync(linked.Token), ProcessLoopAsync(linked.Token)).ConfigureAwait(false);
     }
 
-    /// <summary>Closes the connection as a client that crashed would: nothing pending is acknowledged.</summary>
+    /// <summary>
+    /// Closes the connection as a client that crashed would: nothing pending is acknowledged. A primary host says first
+    /// that it goes offline, since a clean disconnect makes the broker discard the will.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -121,7 +128,8 @@ public sealed class MqttInput : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            if (_client.IsConnected)
+            // A primary host whose offline STATE did not go leaves without DISCONNECT: the broker then publishes the will.
+            if (_client.IsConnected && (_settings.PrimaryHostId is null || await PublishOfflineStateAsync().ConfigureAwait(false)))
             {
                 await _client.DisconnectAsync().ConfigureAwait(false);
             }
@@ -144,7 +152,8 @@ public sealed class MqttInput : IAsyncDisposable
         }
     }
 
-    private static MqttClientOptions BuildOptions(MqttInputSettings settings)
+    /// <param name="stateTimestamp">A primary host's birth timestamp: the will is its offline STATE.</param>
+    private static MqttClientOptions BuildOptions(MqttInputSettings settings, long stateTimestamp)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(settings.Host, settings.Port)
@@ -175,6 +184,15 @@ public sealed class MqttInput : IAsyncDisposable
             builder = builder.WithCredentials(settings.Username, settings.Password);
         }
 
+        if (settings.PrimaryHostId is { } hostId)
+        {
+            builder = builder
+                .WithWillTopic(SparkplugSession.StateTopic(hostId))
+                .WithWillPayload(SparkplugSession.StatePayload(online: false, stateTimestamp))
+                .WithWillRetain()
+                .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
         return builder.Build();
     }
 
@@ -189,15 +207,26 @@ public sealed class MqttInput : IAsyncDisposable
             {
                 using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 budget.CancelAfter(ConnectTimeout);
-                var connected = await _client.ConnectAsync(_options, budget.Token).ConfigureAwait(false);
+                // Each connection is a new birth of a primary host: a later timestamp, and a will that carries it.
+                var stateTimestamp = Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), Volatile.Read(ref _stateTimestamp) + 1);
+                var connected = await _client.ConnectAsync(BuildOptions(_settings, stateTimestamp), budget.Token).ConfigureAwait(false);
                 if (connected.ResultCode != MqttClientConnectResultCode.Success)
                 {
                     throw new MqttCommunicationException($"connection refused: {connected.ResultCode} {connected.ReasonString}");
                 }
 
                 await SubscribeAsync(budget.Token).ConfigureAwait(false);
+                if (_settings.PrimaryHostId is { } hostId)
+                {
+                    // Not cancelled by a stop: a birth cut off while it waits for its PUBACK may close the connection
+                    // cleanly (no will), and the stop could then not say offline after it.
+                    Volatile.Write(ref _stateTimestamp, stateTimestamp);
+                    using var birthBudget = new CancellationTokenSource(ConnectTimeout, _time);
+                    await PublishStateAsync(hostId, online: true, stateTimestamp, birthBudget.Token).ConfigureAwait(false);
+                }
+
                 Statistics.SetConnected(true);
-                Log($"connected as '{_settings.ClientId}', subscribed to {string.Join(", ", _settings.Subscriptions.Select(s => s.Topic.Filter).Distinct(StringComparer.Ordinal))} (QoS {_settings.Qos.ToString(CultureInfo.InvariantCulture)})");
+                Log($"connected (MQTT {(_settings.Protocol == MqttProtocol.V311 ? "3.1.1" : "5")}) as '{_settings.ClientId}', subscribed to {string.Join(", ", _settings.Subscriptions.Select(s => s.Topic.Filter).Distinct(StringComparer.Ordinal))} (QoS {_settings.Qos.ToString(CultureInfo.InvariantCulture)})");
                 backoff = MinBackoff;
                 await lost.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
                 Statistics.SetConnected(false);
@@ -247,6 +276,41 @@ public sealed class MqttInput : IAsyncDisposable
         if (refused.Count > 0)
         {
             throw new MqttCommunicationException($"the broker refused the subscription(s) {string.Join(", ", refused)}");
+        }
+    }
+
+    /// <summary>A primary host's STATE, retained at QoS 1 (Sparkplug B 3.0): edge nodes that connect later read it from the broker.</summary>
+    private async Task PublishStateAsync(string hostId, bool online, long timestamp, CancellationToken cancellationToken)
+    {
+        var state = new MqttApplicationMessageBuilder()
+            .WithTopic(SparkplugSession.StateTopic(hostId))
+            .WithPayload(SparkplugSession.StatePayload(online, timestamp))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag()
+            .Build();
+        var result = await _client.PublishAsync(state, cancellationToken).ConfigureAwait(false);
+        if (!result.IsSuccess)
+        {
+            throw new MqttCommunicationException($"the broker refused the STATE on '{state.Topic}': {result.ReasonCode} {result.ReasonString}");
+        }
+
+        Statistics.StatePublished();
+        Log($"primary host '{hostId}': published {(online ? "online" : "offline")} STATE (timestamp {timestamp.ToString(CultureInfo.InvariantCulture)})");
+    }
+
+    /// <summary>Whether the offline STATE was published; when not, the will (the same STATE) must say it.</summary>
+    private async Task<bool> PublishOfflineStateAsync()
+    {
+        using var budget = new CancellationTokenSource(StateTimeout, _time);
+        try
+        {
+            await PublishStateAsync(_settings.PrimaryHostId!, online: false, Volatile.Read(ref _stateTimestamp), budget.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or InvalidOperationException)
+        {
+            Log($"primary host '{_settings.PrimaryHostId}': offline STATE not published ({ex.Message}); leaving without DISCONNECT, so that the broker publishes the will");
+            return false;
         }
     }
 

@@ -105,6 +105,7 @@ internal static class MqttInputReader
 
         var qos = r.WholeNumber("qos", min: 0, max: 2) ?? 1;
         var sessionExpiry = EdgeConfigurationLoader.Duration(r, "session_expiry", allowZero: true) ?? TimeSpan.FromHours(1);
+        var primaryHostId = r.Get("sparkplug") is { } sparkplug ? ReadPrimaryHost(YamlMapReader.For(r.Source, sparkplug, $"{r.What} sparkplug")) : null;
         var subscriptions = new List<MqttSubscriptionSettings>();
         var ok = true;
         var items = r.Sequence("subscriptions", required: true);
@@ -131,10 +132,28 @@ internal static class MqttInputReader
 
         var tls = url.Scheme == "mqtts";
         var port = url.IsDefaultPort || url.Port < 0 ? (tls ? 8883 : 1883) : url.Port;
-        return new MqttInputSettings(url, url.Host, port, tls, username, password, protocol.Value, clientId, qos, sessionExpiry, subscriptions);
+        return new MqttInputSettings(url, url.Host, port, tls, username, password, protocol.Value, clientId, qos, sessionExpiry, subscriptions, primaryHostId);
     }
 
-    private static MqttProtocol? ReadProtocol(YamlMapReader r)
+    /// <summary>
+    /// <c>sparkplug: { primary_host_id: ... }</c>. The id is one level of the STATE topic, so it cannot hold the MQTT
+    /// separators and wildcards that would make the topic another one or a filter.
+    /// </summary>
+    private static string? ReadPrimaryHost(YamlMapReader r)
+    {
+        var id = r.Scalar("primary_host_id", required: true);
+        r.ReportUnknownKeys();
+        if (id is not null && (id.Length == 0 || id.AsSpan().IndexOfAny("/+#\0") >= 0 || System.Text.Encoding.UTF8.GetByteCount(id) > 256))
+        {
+            r.Source.Report(r.Get("primary_host_id")!, $"{r.What}: 'primary_host_id' must be one MQTT topic level of 1 to 256 bytes, without '/', '+', '#' or NUL, got '{id}'");
+            return null;
+        }
+
+        return id;
+    }
+
+    /// <summary>The <c>protocol</c> key of an MQTT connection (an input or the uplink): 5 unless it says 3.1.1.</summary>
+    internal static MqttProtocol? ReadProtocol(YamlMapReader r)
     {
         var text = r.Scalar("protocol");
         switch (text)

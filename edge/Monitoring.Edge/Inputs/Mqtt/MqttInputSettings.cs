@@ -32,6 +32,10 @@ public enum JsonTimestampFormat
 /// <param name="Password">From <c>password_env</c> or <c>password_file</c>, never from the configuration file.</param>
 /// <param name="Qos">0, 1 or 2: the subscriptions' maximum QoS. At 1 and 2 a message is acknowledged once its readings are durable.</param>
 /// <param name="SessionExpiry">How long the broker keeps the session (subscriptions and unacknowledged messages) while the agent is away.</param>
+/// <param name="PrimaryHostId">
+/// Sparkplug B: the agent is this broker's primary host application and publishes <c>spBv1.0/STATE/{id}</c>
+/// (edge nodes configured for a primary host publish only while it is online); null when it is not.
+/// </param>
 public sealed record MqttInputSettings(
     Uri Url,
     string Host,
@@ -43,7 +47,8 @@ public sealed record MqttInputSettings(
     string ClientId,
     int Qos,
     TimeSpan SessionExpiry,
-    IReadOnlyList<MqttSubscriptionSettings> Subscriptions)
+    IReadOnlyList<MqttSubscriptionSettings> Subscriptions,
+    string? PrimaryHostId = null)
 {
     public string Description => $"{Url.Scheme}://{Host}:{Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

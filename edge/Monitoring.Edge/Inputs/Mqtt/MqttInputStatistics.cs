@@ -18,6 +18,7 @@ public sealed class MqttInputStatistics
     private long _connectFailures;
     private long _appendFailures;
     private long _acknowledged;
+    private long _states;
     private int _connected;
 
     /// <summary>Messages received (every format, accepted or not).</summary>
@@ -61,6 +62,9 @@ public sealed class MqttInputStatistics
     /// <summary>QoS 1 and 2 messages acknowledged to the broker (after their readings were durable, or after they were rejected).</summary>
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
+    /// <summary>Sparkplug B primary host STATE messages published (online on each connect, offline on a clean stop).</summary>
+    public long StatesPublished => Interlocked.Read(ref _states);
+
     public bool Connected => Volatile.Read(ref _connected) == 1;
 
     internal void Received() => Interlocked.Increment(ref _messages);
@@ -96,6 +100,8 @@ public sealed class MqttInputStatistics
     }
 
     internal void RebirthSent() => Interlocked.Increment(ref _rebirths);
+
+    internal void StatePublished() => Interlocked.Increment(ref _states);
 
     internal void Acknowledge() => Interlocked.Increment(ref _acknowledged);
 

@@ -65,6 +65,16 @@ internal sealed class SparkplugSession(TimeProvider time)
 
     public static string CommandTopic(string group, string node) => $"{MqttInputReader.SparkplugNamespace}/{group}/NCMD/{node}";
 
+    /// <summary>Sparkplug B 3.0: where a primary host application says whether it is online.</summary>
+    public static string StateTopic(string hostId) => $"{MqttInputReader.SparkplugNamespace}/STATE/{hostId}";
+
+    /// <summary>
+    /// A primary host's STATE payload, <c>{"online":true,"timestamp":1764000000000}</c>: the death (the will, or the
+    /// STATE a clean stop publishes) carries its birth's timestamp, so that an edge node can tell it from a later birth.
+    /// </summary>
+    public static byte[] StatePayload(bool online, long timestampMs) =>
+        System.Text.Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{{\"online\":{(online ? "true" : "false")},\"timestamp\":{timestampMs}}}"));
+
     public void Decode(MqttSubscriptionSettings subscription, string topic, ReadOnlyMemory<byte> bytes, DateTimeOffset receivedAt, DecodedMessage message)
     {
         lock (_lock)
