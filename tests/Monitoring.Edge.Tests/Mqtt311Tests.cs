@@ -1,6 +1,7 @@
 using System.Text;
 using System.Threading.Channels;
 using Monitoring.Edge.Inputs.Mqtt;
+using Monitoring.Edge.Polling;
 using Monitoring.Edge.Uplink;
 using Monitoring.Testing;
 using MQTTnet;
@@ -117,6 +118,29 @@ public sealed class Mqtt311Tests(MosquittoFixture mosquitto) : IAsyncDisposable
 
         Assert.Equal(0, await _agent.StopAsync(stop.Token));
         Assert.Equal(expected.Order(StringComparer.Ordinal), lines.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_agent_connects_its_uplink_with_the_protocol_its_configuration_names()
+    {
+        var buffer = Path.Combine(Path.GetTempPath(), "uplink311-" + _id);
+        try
+        {
+            var configuration = EdgeYaml.Valid($"""
+                site: s
+                agent: gw-01
+                devices: []
+                buffer: {"{"} directory: {buffer}, fsync: false {"}"}
+                uplink: {"{"} url: 'mqtt://{mosquitto.Endpoint}', protocol: '3.1.1' {"}"}
+                """);
+            await using var agent = new EdgeAgent(configuration, out _);
+
+            Assert.Equal($"MQTT 3.1.1 {mosquitto.Endpoint.Host}:{mosquitto.Endpoint.Port} topic monitoring/v1/s/gw-01/lp", agent.UplinkDescription);
+        }
+        finally
+        {
+            Directory.Delete(buffer, recursive: true);
+        }
     }
 
     [Fact]

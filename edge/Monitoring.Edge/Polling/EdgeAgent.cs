@@ -66,7 +66,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
             _time);
         _uplink = uplink.Kind == UplinkKind.Http
             ? new HttpUplink(uplink.Url, uplink.Organization, uplink.Bucket, uplink.Token, uplink.Timeout)
-            : new MqttUplink(uplink.Url.Host, uplink.Url.IsDefaultPort ? 1883 : uplink.Url.Port, configuration.Site, configuration.Agent, uplink.Username, uplink.Password, uplink.Timeout);
+            : new MqttUplink(uplink.Url.Host, uplink.Url.IsDefaultPort ? 1883 : uplink.Url.Port, configuration.Site, configuration.Agent, uplink.Username, uplink.Password, uplink.Timeout, uplink.Protocol);
         _poller = new EdgePoller(configuration, _time);
         _forwarder = new Forwarder(_buffer, _uplink, configuration.Agent, uplink, _time);
         _mqttInputs = [.. (configuration.MqttInputs ?? []).Select(settings => new MqttInput(settings, configuration.Site, _buffer.AppendAsync, log, _time, payload => _buffer.ContainsRecent(payload)))];
@@ -295,6 +295,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
             ("mqtt_backfilled_total", all.Sum(s => s.Backfilled)),
             ("mqtt_redelivered_duplicates_total", all.Sum(s => s.RedeliveredDuplicates)),
             ("mqtt_devices_offline", _mqttInputs.Sum(i => i.Sparkplug.DevicesOffline)),
+            ("mqtt_states_published_total", all.Sum(s => s.StatesPublished)),
         ];
     }
 

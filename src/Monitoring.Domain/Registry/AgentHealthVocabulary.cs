@@ -25,6 +25,7 @@ public static class AgentHealthVocabulary
         "mqtt_rejected_total", "mqtt_rejected_payload", "mqtt_rejected_site", "mqtt_rejected_meter", "mqtt_rejected_topic",
         "mqtt_append_failures_total", "mqtt_rebirths_total", "mqtt_seq_gaps_total", "mqtt_unknown_aliases_total",
         "mqtt_backfilled_total", "mqtt_redelivered_duplicates_total", "mqtt_devices_offline",
+        "mqtt_states_published_total",
     };
 
     /// <summary>A site or agent name as a tag value: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
