@@ -28,30 +28,16 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
     private const int Meters = 4;
     private const int FieldsPerMessage = 5;
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "agent-crash-" + Guid.NewGuid().ToString("N"));
-    private readonly List<AgentProcess> _agents = [];
+    private readonly AgentWorkspace _workspace = new("agent-crash");
 
-    public async ValueTask DisposeAsync()
-    {
-        // Whatever happened in the test, no agent process outlives it.
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public ValueTask DisposeAsync() => _workspace.DisposeAsync();
 
     [Fact]
     public async Task Killed_twenty_times_under_load_with_the_uplink_down_every_accepted_reading_arrives_once_in_order()
     {
-        Directory.CreateDirectory(_folder);
         var uplinkPort = FreePort();
         var run = Guid.NewGuid().ToString("N")[..8];
-        var config = Path.Combine(_folder, "edge.yaml");
+        var config = Path.Combine(_workspace.Folder, "edge.yaml");
         await File.WriteAllTextAsync(config, $"""
             site: crash
             agent: gw-{run}
@@ -68,7 +54,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
                       - {"{"} field: voltage_v, path: $.v {"}"}
                       - {"{"} field: frequency_hz, path: $.f {"}"}
                     timestamp: {"{"} path: $.t, format: unix_ms {"}"}
-            buffer: {"{"} directory: {Path.Combine(_folder, "buffer")} {"}"}
+            buffer: {"{"} directory: {Path.Combine(_workspace.Folder, "buffer")} {"}"}
             uplink: {"{"} url: 'http://127.0.0.1:{uplinkPort}', batch_records: 500, batch_age: 0ms {"}"}
             """);
 
@@ -80,7 +66,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         // The broker queues messages for the agent's session only once it exists: the first run subscribes before
         // the meters start publishing (as on a real site, where the agent was there before the outage).
         var random = new Random(20261126);
-        var agent = StartAgent(config);
+        var agent = _workspace.Start(config);
         await agent.WaitForOutputAsync("subscribed to", timeout.Token);
         var publisher = PublishAsync(run, start, accepted, stopPublishing.Token);
 
@@ -89,7 +75,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         {
             await Task.Delay(random.Next(300, 1500), timeout.Token);
             await agent.KillAsync(timeout.Token);
-            agent = StartAgent(config);
+            agent = _workspace.Start(config);
         }
 
         await agent.KillAsync(timeout.Token);
@@ -106,7 +92,7 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{uplinkPort}/");
         listener.Start();
-        var final = StartAgent(config);
+        var final = _workspace.Start(config);
         var counters = new List<(string Meter, long Time, int N)>();
         var gauges = new List<(string Meter, long Time)>();
         var gaugeSet = new HashSet<(string Meter, long Time)>();
@@ -246,13 +232,6 @@ public sealed partial class AgentCrashTests(MosquittoFixture mosquitto, Xunit.Ab
         }
 
         client.Dispose();
-    }
-
-    private AgentProcess StartAgent(string config)
-    {
-        var agent = AgentProcess.Start(config);
-        _agents.Add(agent);
-        return agent;
     }
 
     private static int FreePort()

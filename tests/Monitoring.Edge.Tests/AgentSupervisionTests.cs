@@ -9,11 +9,11 @@ namespace Monitoring.Edge.Tests;
 /// and systemd's notify protocol (readiness, watchdog, stopping) over a real notify socket.
 /// </summary>
 [Collection(UplinkServicesDefinition.Name)]
-public sealed class AgentSupervisionTests(ModbusPeerFixture peer, VictoriaMetricsFixture victoria) : IDisposable
+public sealed class AgentSupervisionTests(ModbusPeerFixture peer, VictoriaMetricsFixture victoria) : IAsyncDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("agent-supervision-").FullName;
+    private readonly AgentWorkspace _workspace = new("agent-supervision");
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public ValueTask DisposeAsync() => _workspace.DisposeAsync();
 
     [Fact]
     public async Task A_full_buffer_file_system_costs_readings_but_polling_reporting_and_forwarding_go_on()
@@ -22,7 +22,7 @@ public sealed class AgentSupervisionTests(ModbusPeerFixture peer, VictoriaMetric
         using var fileSystem = await SmallFileSystem.MountAsync();
         var config = WriteConfig(site, bufferDirectory: Path.Combine(fileSystem.Path, "buffer"), uplink: $"{{ url: {victoria.BaseAddress}, batch_age: 0ms }}");
         using var budget = TestTimeouts.Start(TimeSpan.FromSeconds(120));
-        await using var agent = AgentProcess.Start(config);
+        var agent = _workspace.Start(config);
         await WaitForSeriesAsync(agent, $"{{__name__=\"meter_flow_m3h\",site=\"{site}\"}}", _ => true, budget.Token);
 
         // The file system fills up (another program's log, say): appends fail.
@@ -48,11 +48,11 @@ public sealed class AgentSupervisionTests(ModbusPeerFixture peer, VictoriaMetric
     [Fact]
     public async Task A_buffer_that_cannot_be_opened_ends_the_agent_with_exit_3_and_the_reason()
     {
-        var notADirectory = Path.Combine(_directory, "file");
+        var notADirectory = Path.Combine(_workspace.Folder, "file");
         await File.WriteAllTextAsync(notADirectory, "a file where the buffer's parent folder should be");
         var config = WriteConfig("agent-noopen", bufferDirectory: Path.Combine(notADirectory, "buffer"), uplink: $"{{ url: {victoria.BaseAddress} }}");
         using var budget = TestTimeouts.Start();
-        await using var agent = AgentProcess.Start(config);
+        var agent = _workspace.Start(config);
 
         var exit = await agent.WaitForExitAsync(budget.Token);
 
@@ -63,12 +63,12 @@ public sealed class AgentSupervisionTests(ModbusPeerFixture peer, VictoriaMetric
     [Fact]
     public async Task Systemd_hears_ready_then_watchdog_confirmations_then_stopping_on_its_notify_socket()
     {
-        var socketPath = Path.Combine(_directory, "notify");
+        var socketPath = Path.Combine(_workspace.Folder, "notify");
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(socketPath));
-        var config = WriteConfig("agent-systemd", bufferDirectory: Path.Combine(_directory, "buffer"), uplink: $"{{ url: {victoria.BaseAddress} }}");
+        var config = WriteConfig("agent-systemd", bufferDirectory: Path.Combine(_workspace.Folder, "buffer"), uplink: $"{{ url: {victoria.BaseAddress} }}");
         using var budget = TestTimeouts.Start();
-        await using var agent = AgentProcess.Start(config, new Dictionary<string, string>
+        var agent = _workspace.Start(config, new Dictionary<string, string>
         {
             ["NOTIFY_SOCKET"] = socketPath,
             ["WATCHDOG_USEC"] = "1000000",
@@ -100,7 +100,7 @@ public sealed class AgentSupervisionTests(ModbusPeerFixture peer, VictoriaMetric
         Assert.Contains("SupplementaryGroups=dialout", unit, StringComparison.Ordinal);
 
         // Only the install path differs: systemd-analyze also checks that ExecStart names an executable.
-        var copy = Path.Combine(_directory, "monitoring-edge.service");
+        var copy = Path.Combine(_workspace.Folder, "monitoring-edge.service");
         await File.WriteAllTextAsync(copy, unit.Replace("/opt/monitoring-edge/monitoring-edge", Path.Combine(AppContext.BaseDirectory, "monitoring-edge"), StringComparison.Ordinal));
         var result = await ProcessRunner.RunAsync(analyze, ["verify", copy]);
 
@@ -122,7 +122,7 @@ public sealed class AgentSupervisionTests(ModbusPeerFixture peer, VictoriaMetric
 
     private string WriteConfig(string site, string bufferDirectory, string uplink)
     {
-        var path = Path.Combine(_directory, site + ".yaml");
+        var path = Path.Combine(_workspace.Folder, site + ".yaml");
         File.WriteAllText(path, $"""
             site: {site}
             agent: gw-01

@@ -18,29 +18,16 @@ namespace Monitoring.Edge.Tests;
 public sealed class Mqtt311Tests(MosquittoFixture mosquitto) : IAsyncDisposable
 {
     private readonly string _id = Guid.NewGuid().ToString("N")[..8];
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mqtt311-" + Guid.NewGuid().ToString("N"));
-    private AgentProcess? _agent;
+    private readonly AgentWorkspace _workspace = new("mqtt311");
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_agent is not null)
-        {
-            await _agent.DisposeAsync();
-        }
-
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public ValueTask DisposeAsync() => _workspace.DisposeAsync();
 
     [Fact]
     public async Task A_3_1_1_input_buffers_json_and_sparkplug_b_from_a_3_1_1_publisher_with_exact_values()
     {
         using var stop = TestTimeouts.Start(TimeSpan.FromMinutes(2));
         var site = "v311-" + _id;
-        Directory.CreateDirectory(_folder);
-        var config = Path.Combine(_folder, "edge.yaml");
+        var config = Path.Combine(_workspace.Folder, "edge.yaml");
         await File.WriteAllTextAsync(config, $"""
             site: {site}
             agent: gw-01
@@ -62,7 +49,7 @@ public sealed class Mqtt311Tests(MosquittoFixture mosquitto) : IAsyncDisposable
                     metrics:
                       - {"{"} metric: Energy/Import, field: energy_import_kwh, unit: Wh {"}"}
                       - {"{"} metric: Power, field: power_kw, unit: W {"}"}
-            buffer: {"{"} directory: {Path.Combine(_folder, "buffer")}, fsync: false {"}"}
+            buffer: {"{"} directory: {Path.Combine(_workspace.Folder, "buffer")}, fsync: false {"}"}
             uplink: {"{"} url: 'mqtt://{mosquitto.Endpoint}', batch_age: 0ms {"}"}
             """, stop.Token);
 
@@ -72,8 +59,8 @@ public sealed class Mqtt311Tests(MosquittoFixture mosquitto) : IAsyncDisposable
         subscriber.ApplicationMessageReceivedAsync += e => batches.Writer.WriteAsync(e.ApplicationMessage).AsTask();
         await subscriber.SubscribeAsync(mosquitto.Factory.CreateSubscribeOptionsBuilder().WithTopicFilter($"monitoring/v1/{site}/gw-01/lp", MqttQualityOfServiceLevel.AtLeastOnce).Build(), stop.Token);
 
-        _agent = AgentProcess.Start(config);
-        await _agent.WaitForOutputAsync($"connected (MQTT 3.1.1) as 'input311-{_id}'", stop.Token);
+        var agent = _workspace.Start(config);
+        await agent.WaitForOutputAsync($"connected (MQTT 3.1.1) as 'input311-{_id}'", stop.Token);
 
         // mosquitto_pub speaking 3.1.1: two JSON meters, then a Sparkplug B node and device.
         const long T = 1764000000000;
@@ -84,7 +71,7 @@ public sealed class Mqtt311Tests(MosquittoFixture mosquitto) : IAsyncDisposable
             Assert.True(published.ExitCode == 0, published.ToString());
         }
 
-        var file = Path.Combine(_folder, "payload.bin");
+        var file = Path.Combine(_workspace.Folder, "payload.bin");
         foreach (var (topic, payload) in new (string, byte[])[]
         {
             ($"spBv1.0/{site}/NBIRTH/gw-7", SparkplugPayloads.Payload(0, T, SparkplugPayloads.BdSeq(1))),
@@ -116,31 +103,23 @@ public sealed class Mqtt311Tests(MosquittoFixture mosquitto) : IAsyncDisposable
             lines.AddRange(Encoding.UTF8.GetString(batch.Payload).Split('\n', StringSplitOptions.RemoveEmptyEntries));
         }
 
-        Assert.Equal(0, await _agent.StopAsync(stop.Token));
+        Assert.Equal(0, await agent.StopAsync(stop.Token));
         Assert.Equal(expected.Order(StringComparer.Ordinal), lines.Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public async Task The_agent_connects_its_uplink_with_the_protocol_its_configuration_names()
     {
-        var buffer = Path.Combine(Path.GetTempPath(), "uplink311-" + _id);
-        try
-        {
-            var configuration = EdgeYaml.Valid($"""
-                site: s
-                agent: gw-01
-                devices: []
-                buffer: {"{"} directory: {buffer}, fsync: false {"}"}
-                uplink: {"{"} url: 'mqtt://{mosquitto.Endpoint}', protocol: '3.1.1' {"}"}
-                """);
-            await using var agent = new EdgeAgent(configuration, out _);
+        var configuration = EdgeYaml.Valid($"""
+            site: s
+            agent: gw-01
+            devices: []
+            buffer: {"{"} directory: {Path.Combine(_workspace.Folder, "buffer")}, fsync: false {"}"}
+            uplink: {"{"} url: 'mqtt://{mosquitto.Endpoint}', protocol: '3.1.1' {"}"}
+            """);
+        await using var agent = new EdgeAgent(configuration, out _);
 
-            Assert.Equal($"MQTT 3.1.1 {mosquitto.Endpoint.Host}:{mosquitto.Endpoint.Port} topic monitoring/v1/s/gw-01/lp", agent.UplinkDescription);
-        }
-        finally
-        {
-            Directory.Delete(buffer, recursive: true);
-        }
+        Assert.Equal($"MQTT 3.1.1 {mosquitto.Endpoint.Host}:{mosquitto.Endpoint.Port} topic monitoring/v1/s/gw-01/lp", agent.UplinkDescription);
     }
 
     [Fact]

@@ -19,21 +19,9 @@ namespace Monitoring.Edge.Tests;
 public sealed partial class PrimaryHostStateTests(MosquittoFixture mosquitto) : IAsyncDisposable
 {
     private readonly string _id = Guid.NewGuid().ToString("N")[..8];
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "primary-host-" + Guid.NewGuid().ToString("N"));
-    private readonly List<AgentProcess> _agents = [];
+    private readonly AgentWorkspace _workspace = new("primary-host");
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var agent in _agents)
-        {
-            await agent.DisposeAsync();
-        }
-
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public ValueTask DisposeAsync() => _workspace.DisposeAsync();
 
     [Theory]
     [InlineData("5")]
@@ -43,8 +31,7 @@ public sealed partial class PrimaryHostStateTests(MosquittoFixture mosquitto) : 
         using var stop = TestTimeouts.Start(TimeSpan.FromMinutes(2));
         var host = "scada-" + _id;
         var topic = $"spBv1.0/STATE/{host}";
-        Directory.CreateDirectory(_folder);
-        var config = Path.Combine(_folder, "edge.yaml");
+        var config = Path.Combine(_workspace.Folder, "edge.yaml");
         await File.WriteAllTextAsync(config, $"""
             site: ph-{_id}
             agent: gw-01
@@ -56,7 +43,7 @@ public sealed partial class PrimaryHostStateTests(MosquittoFixture mosquitto) : 
                 sparkplug: {"{"} primary_host_id: {host} {"}"}
                 subscriptions:
                   - {"{"} topic: "ph-{_id}/{"{meter}"}", format: number, field: power_kw {"}"}
-            buffer: {"{"} directory: {Path.Combine(_folder, "buffer")}, fsync: false {"}"}
+            buffer: {"{"} directory: {Path.Combine(_workspace.Folder, "buffer")}, fsync: false {"}"}
             uplink: {"{"} url: "http://127.0.0.1:9/" {"}"}
             """, stop.Token);
 
@@ -68,7 +55,7 @@ public sealed partial class PrimaryHostStateTests(MosquittoFixture mosquitto) : 
         {
             // Start: online, retained, with a timestamp of the connect.
             var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            var agent = Start(config);
+            var agent = _workspace.Start(config);
             var born = AssertState(await NextAsync(states.Reader, agent, stop.Token), topic, online: true, agent);
             Assert.InRange(born, before, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             await agent.WaitForOutputAsync($"primary host '{host}': published online STATE (timestamp {born.ToString(CultureInfo.InvariantCulture)})", stop.Token);
@@ -78,7 +65,7 @@ public sealed partial class PrimaryHostStateTests(MosquittoFixture mosquitto) : 
             Assert.Equal(born, AssertState(await NextAsync(states.Reader, agent, stop.Token), topic, online: false, agent));
 
             // A new run is a new birth, with a later timestamp; SIGTERM publishes the offline STATE itself.
-            agent = Start(config);
+            agent = _workspace.Start(config);
             var reborn = AssertState(await NextAsync(states.Reader, agent, stop.Token), topic, online: true, agent);
             Assert.True(reborn > born, $"the second birth {reborn} is not after the first {born}");
             Assert.Equal(0, await agent.StopAsync(stop.Token));
@@ -180,13 +167,6 @@ public sealed partial class PrimaryHostStateTests(MosquittoFixture mosquitto) : 
             Assert.Fail($"no STATE within {TestTimeouts.Operation}; agent output:\n{agent.Output}");
             throw;
         }
-    }
-
-    private AgentProcess Start(string config)
-    {
-        var agent = AgentProcess.Start(config);
-        _agents.Add(agent);
-        return agent;
     }
 
     /// <summary>Retain-as-published, so that a live message shows whether it was retained.</summary>
