@@ -102,7 +102,7 @@ internal sealed partial class NativeStack : IAsyncDisposable
         var command = ComposeFile.Sequence(node, "command");
         IEnumerable<string> line = entrypoint.Count > 0
             ? [.. entrypoint, .. command]
-            : ["dotnet", Path.Combine(AppContext.BaseDirectory, App(node) + ".dll"), .. command];
+            : ["dotnet", EntryPoint(node), .. command];
         var translated = line.Select(a => Translate(service, Interpolate(a))).ToList();
         for (var i = 0; i + 1 < translated.Count; i++)
         {
@@ -129,7 +129,7 @@ internal sealed partial class NativeStack : IAsyncDisposable
         if (line[0] == "/usr/local/bin/entrypoint")
         {
             line.RemoveAt(0);
-            line.InsertRange(0, ["dotnet", Path.Combine(AppContext.BaseDirectory, App(_compose.Service(service)) + ".dll")]);
+            line.InsertRange(0, ["dotnet", EntryPoint(_compose.Service(service))]);
         }
 
         return line;
@@ -184,8 +184,17 @@ internal sealed partial class NativeStack : IAsyncDisposable
         }
     }
 
-    private static string App(YamlMappingNode service) =>
-        ComposeFile.Scalar(ComposeFile.Mapping(ComposeFile.Mapping(service, "build")!, "args")!, "APP")!;
+    /// <summary>
+    /// The service's app as its image has it: the build's <c>PROJECT</c> in its own output folder, with its own
+    /// dependencies. Not the copy in this test's folder, where the ASP.NET framework's assemblies stand in for
+    /// packages another app ships itself (monitoring-edge could not load Microsoft.Extensions.Logging.Abstractions).
+    /// </summary>
+    private static string EntryPoint(YamlMappingNode service)
+    {
+        var arguments = ComposeFile.Mapping(ComposeFile.Mapping(service, "build")!, "args")!;
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<configuration>/net10.0/
+        return Path.Combine(Repository.Root, ComposeFile.Scalar(arguments, "PROJECT")!, "bin", configuration, "net10.0", ComposeFile.Scalar(arguments, "APP")! + ".dll");
+    }
 
     private string Interpolate(string value) => VariableReference().Replace(value, m =>
         _variables.TryGetValue(m.Groups["name"].Value, out var v) ? v : throw new InvalidOperationException($"compose.yaml reads ${{{m.Groups["name"].Value}}}, which the test's .env does not set"));

@@ -99,9 +99,9 @@ internal static class EdgeCommand
             {
                 agent = new EdgeAgent(configuration, out recovery);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (EdgeBufferUnavailableException ex)
             {
-                error.WriteLine($"monitoring-edge: cannot open the buffer {configuration.Buffer!.Directory}: {ex.Message}");
+                error.WriteLine($"monitoring-edge: {ex.Message}");
                 return AgentFailure;
             }
 

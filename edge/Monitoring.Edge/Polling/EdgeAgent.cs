@@ -56,14 +56,21 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         _log = log ?? Console.Error;
         _logger = new TextWriterLogger(_log);
         var inputs = configuration.MqttInputs?.Count ?? 0;
-        _buffer = DiskBuffer.Open(
-            new DiskBufferOptions
-            {
-                Directory = buffer.Directory, MaxBytes = buffer.MaxBytes, MaxAge = buffer.MaxAge, Fsync = buffer.Fsync, CommitInterval = buffer.CommitInterval,
-                RedeliveryWindow = inputs == 0 ? 0 : Math.Max(MinRedeliveryWindow, inputs * MqttInput.RedeliveryRecords),
-            },
-            out recovery,
-            _time);
+        try
+        {
+            _buffer = DiskBuffer.Open(
+                new DiskBufferOptions
+                {
+                    Directory = buffer.Directory, MaxBytes = buffer.MaxBytes, MaxAge = buffer.MaxAge, Fsync = buffer.Fsync, CommitInterval = buffer.CommitInterval,
+                    RedeliveryWindow = inputs == 0 ? 0 : Math.Max(MinRedeliveryWindow, inputs * MqttInput.RedeliveryRecords),
+                },
+                out recovery,
+                _time);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new EdgeBufferUnavailableException($"cannot open the buffer {buffer.Directory}: {ex.Message}", ex);
+        }
         _uplink = uplink.Kind == UplinkKind.Http
             ? new HttpUplink(uplink.Url, uplink.Organization, uplink.Bucket, uplink.Token, uplink.Timeout)
             : new MqttUplink(uplink.Url.Host, uplink.Url.IsDefaultPort ? 1883 : uplink.Url.Port, configuration.Site, configuration.Agent, uplink.Username, uplink.Password, uplink.Timeout, uplink.Protocol);
@@ -353,3 +360,6 @@ public sealed partial class EdgeAgent : IAsyncDisposable
 
 /// <summary>A loop of the agent gave up after failing again and again; the process should exit non-zero.</summary>
 public sealed class EdgeLoopFailedException(string message) : Exception(message);
+
+/// <summary>The buffer's folder cannot be opened (not a folder, no permission, a read-only file system).</summary>
+public sealed class EdgeBufferUnavailableException(string message, Exception inner) : Exception(message, inner);
