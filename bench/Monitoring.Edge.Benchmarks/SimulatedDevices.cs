@@ -38,9 +38,10 @@ public static class SimulatedDevices
     /// <summary>A value in the field's unit that every profile's encoding can hold.</summary>
     public static double PlausibleValue(string field, int meter) => field switch
     {
-        "voltage_v" => 230 + (meter % 10 * 0.1),
-        "current_a" => 10 + (meter % 50),
+        "voltage_v" or "voltage_l1_v" or "voltage_l2_v" or "voltage_l3_v" => 230 + (meter % 10 * 0.1),
+        "current_a" or "current_l1_a" or "current_l2_a" or "current_l3_a" => 10 + (meter % 50),
         "power_kw" => 5 + (meter % 100),
+        "power_l1_kw" or "power_l2_kw" or "power_l3_kw" => (5 + (meter % 100)) / 3.0,
         "reactive_power_kvar" => 1.5,
         "pf" => 0.9,
         "frequency_hz" => 50,

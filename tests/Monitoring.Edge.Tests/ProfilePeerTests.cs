@@ -86,6 +86,31 @@ public sealed partial class ProfilePeerTests(ModbusPeerFixture peer)
     }
 
     [Fact]
+    public async Task Optional_per_phase_values_are_read_when_the_device_names_them()
+    {
+        var configuration = Configuration($"""
+            site: casa-aero
+            agent: gw-01
+            devices:
+              - {"{"} id: m-11, host: {peer.Host}, port: {peer.Port}, unit: 11, profile: eastron-sdm630, fields: [power_kw, voltage_l1_v, voltage_l2_v, voltage_l3_v, current_l1_a, current_l2_a, current_l3_a, power_l1_kw, power_l2_kw, power_l3_kw] {"}"}
+            """);
+        await using var poller = new EdgePoller(configuration);
+
+        var polls = await poller.PollOnceAsync(CancellationToken.None);
+
+        Assert.All(polls, p => Assert.Empty(p.Errors));
+        var readings = polls.SelectMany(p => p.Readings).ToDictionary(r => r.Field, r => r.Value);
+        Assert.Equal(
+            new Dictionary<string, double>
+            {
+                ["power_kw"] = 3.12, ["voltage_l1_v"] = 231.2, ["voltage_l2_v"] = 230.6, ["voltage_l3_v"] = 229.9,
+                ["current_l1_a"] = 15.5, ["current_l2_a"] = 14.25, ["current_l3_a"] = 16, ["power_l1_kw"] = 1.04,
+                ["power_l2_kw"] = 1.03, ["power_l3_kw"] = 1.05,
+            },
+            readings);
+    }
+
+    [Fact]
     public async Task Reads_that_bridge_holes_are_split_once_and_remembered()
     {
         var configuration = Configuration($"""

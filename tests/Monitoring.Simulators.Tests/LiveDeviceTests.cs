@@ -49,7 +49,7 @@ public sealed class LiveDeviceTests(MosquittoFixture mosquitto)
         Assert.Equal(
             scenario.Meters.Where(m => m.Device == DeviceKind.Modbus).Sum(m => m.ReportedFields.Count()),
             readings.Count);
-        var values = new double[16];
+        var values = new double[scenario.Meters.Max(m => m.Fields.Count)];
         foreach (var (meterId, reading) in readings)
         {
             var meter = scenario.Meters.ToList().FindIndex(m => m.Id == meterId);
@@ -80,7 +80,7 @@ public sealed class LiveDeviceTests(MosquittoFixture mosquitto)
         devices.Start();
         var gateway = devices.Endpoints.Single(e => e.Name == "elec-gw");
         var compressors = scenario.Meters.ToList().FindIndex(m => m.Id == "compressors");
-        var values = new double[16];
+        var values = new double[scenario.Meters.Max(m => m.Fields.Count)];
 
         async Task<double> ReadEnergy()
         {

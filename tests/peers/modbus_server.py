@@ -56,7 +56,8 @@ Units 11..17: one meter of each built-in edge profile, in the vendor's own encod
 Python's struct (independently of our C# decoder). Only the registers listed exist (sparse map): a read
 that bridges a hole gets exception 2, as on the real devices, so the edge planner has to split it.
     unit  profile               table    values (as the device means them)
-    11    eastron-sdm630        input    V 231.2, I 15.5, P 3120 W, PF 0.95, f 49.98 Hz, import 45678.25 kWh, export 12.5 kWh, import 3456.75 kvarh
+    11    eastron-sdm630        input    V 231.2, I 15.5, P 3120 W, PF 0.95, f 49.98 Hz, import 45678.25 kWh, export 12.5 kWh, import 3456.75 kvarh;
+                                         per phase V 231.2/230.6/229.9, I 15.5/14.25/16, P 1040/1030/1050 W
     12    janitza-umg96rm       holding  V 229.8, I 42, P 8450 W, Q 2100 var, f 50.01, import 123456768 Wh, export 4096 Wh, inductive 2345678 varh
     13    socomec-countis-e4x   holding  V 23045 (/100), f 5002 (/100), P -12345 (S32 /100 kW), PF -870 (/1000), Ea+ 654321 kWh
     14    carlo-gavazzi-em24    input    V 2315 (/10), P 123456 (/10 W), PF 912 (/1000), f 500 (/10), import 9876543 (/10 kWh), export 15
@@ -205,6 +206,8 @@ def type_matrix():
 PROFILE_UNITS = {
     11: ("input", {  # eastron-sdm630: float32 ABCD
         0x0000: words(">f", 231.2), 0x0006: words(">f", 15.5), 0x0034: words(">f", 3120.0),
+        0x0002: words(">f", 230.6), 0x0004: words(">f", 229.9), 0x0008: words(">f", 14.25), 0x000A: words(">f", 16.0),
+        0x000C: words(">f", 1040.0), 0x000E: words(">f", 1030.0), 0x0010: words(">f", 1050.0),
         0x003E: words(">f", 0.95), 0x0046: words(">f", 49.98),
         0x0048: words(">f", 45678.25), 0x004A: words(">f", 12.5), 0x004C: words(">f", 3456.75),
     }),

@@ -12,6 +12,8 @@ public enum Quantity
     ReactiveCounter,
     /// <summary>The instantaneous rate of the main counter: power_kw, flow_m3h.</summary>
     Rate,
+    /// <summary>One phase's share of the rate: the simulated loads are balanced.</summary>
+    PhaseRate,
     ReactivePower,
     PowerFactor,
     Voltage,
@@ -214,6 +216,8 @@ public sealed class PlantModel
                 return _meterReactiveCum[meter] + (_meterReactiveRate[meter] * hours);
             case Quantity.Rate:
                 return InstantRate(meter, t);
+            case Quantity.PhaseRate:
+                return InstantRate(meter, t) / 3;
             case Quantity.ReactivePower:
                 return _meterReactiveRate[meter];
             case Quantity.PowerFactor:

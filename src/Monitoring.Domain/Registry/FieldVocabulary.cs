@@ -31,6 +31,18 @@ public static class FieldVocabulary
         new("voltage_v", FieldKind.Gauge, "V", false, Electrical),
         new("current_a", FieldKind.Gauge, "A", true, Electrical),
         new("frequency_hz", FieldKind.Gauge, "Hz", false, Electrical),
+
+        // Per phase (L1, L2, L3), where the meter has the registers: the unbalance or overload of one phase shows here
+        // and not in the totals. Optional points of the built-in profiles (docs/edge.md).
+        new("voltage_l1_v", FieldKind.Gauge, "V", false, Electrical),
+        new("voltage_l2_v", FieldKind.Gauge, "V", false, Electrical),
+        new("voltage_l3_v", FieldKind.Gauge, "V", false, Electrical),
+        new("current_l1_a", FieldKind.Gauge, "A", true, Electrical),
+        new("current_l2_a", FieldKind.Gauge, "A", true, Electrical),
+        new("current_l3_a", FieldKind.Gauge, "A", true, Electrical),
+        new("power_l1_kw", FieldKind.Gauge, "kW", true, Electrical),
+        new("power_l2_kw", FieldKind.Gauge, "kW", true, Electrical),
+        new("power_l3_kw", FieldKind.Gauge, "kW", true, Electrical),
         new("volume_m3", FieldKind.Counter, "m3", true, Liquids),
         new("flow_m3h", FieldKind.Gauge, "m3/h", true, Liquids),
         new("gas_volume_nm3", FieldKind.Counter, "Nm3", true, [Carrier.NaturalGas]),
