@@ -31,7 +31,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     private readonly TextWriter _log;
     private readonly ILogger _logger;
     private readonly List<SupervisedLoop> _loops = [];
-    private readonly List<(SupervisedLoop Loop, TimeSpan Quiet)> _pollLoops = [];
+    private readonly Dictionary<string, (SupervisedLoop Loop, TimeSpan Quiet)> _pollLoops = new(StringComparer.Ordinal);
     private long _deviceErrors;
     private long _invalidValues;
     private long _appendFailures;
@@ -98,7 +98,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         foreach (var (endpoint, run) in _poller.EndpointLoops(OnPollAsync))
         {
             var loop = Supervise($"poll {endpoint}", run, runs, stopping.Token);
-            _pollLoops.Add((loop, _poller.LongestInterval(endpoint)));
+            _pollLoops.Add(endpoint, (loop, _poller.LongestInterval(endpoint)));
         }
 
         var forwarding = default(SupervisedLoop);
@@ -133,7 +133,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         var now = _time.GetUtcNow();
         return _loops.Count > 0
             && _loops.All(l => l.Status.State == "running")
-            && _pollLoops.All(p => now - p.Loop.Status.LastProgress <= p.Quiet + slack);
+            && _pollLoops.Values.All(p => now - p.Loop.Status.LastProgress <= p.Quiet + slack);
     }
 
     /// <summary>Starts <paramref name="run"/> under a <see cref="SupervisedLoop"/>: restarted with backoff when it throws.</summary>
@@ -178,9 +178,9 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     {
         Interlocked.Add(ref _deviceErrors, poll.Errors.Count);
         Interlocked.Add(ref _invalidValues, poll.Invalid.Count);
-        foreach (var (loop, _) in _pollLoops.Where(p => p.Loop.Name == $"poll {poll.Device.Endpoint}"))
+        if (_pollLoops.TryGetValue(poll.Device.Endpoint, out var polling))
         {
-            loop.Progress();
+            polling.Loop.Progress();
         }
 
         var counters = poll.Readings.Where(r => IsCounter(r.Field)).ToList();
